@@ -1,0 +1,28 @@
+"""码上提 — QR-code citizen feedback intake for town people's-congress offices."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from feedback import config, db, paths
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the application; nothing happens at import time."""
+    app = Flask(
+        __name__,
+        instance_path=config.instance_path(),
+        instance_relative_config=True,
+        template_folder=str(paths.templates_dir()),
+    )
+    config.load(app, test_config)
+
+    db.init_app(app)
+
+    from feedback import cli, public
+
+    app.register_blueprint(public.bp)
+    cli.init_app(app)
+    return app

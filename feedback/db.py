@@ -1,0 +1,50 @@
+"""The database connection: one per request (or per CLI command), SQLite in WAL mode."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from flask import Flask, current_app, g
+from sqlite_utils import Database
+
+from feedback import schema
+
+
+def connect(path: str | Path) -> Database:
+    """Open the database with the settings every connection needs.
+
+    WAL lets readers and one writer work at once across gunicorn workers; synchronous=FULL
+    makes every commit durable before a receipt is shown; foreign keys keep rows honest.
+    """
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(str(path), timeout=30)
+    db = Database(conn)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=FULL")
+    db.execute("PRAGMA foreign_keys=ON")
+    db.execute("PRAGMA busy_timeout=30000")
+    return db
+
+
+def get_db() -> Database:
+    if "db" not in g:
+        g.db = connect(current_app.config["FEEDBACK_DATABASE"])
+    return g.db
+
+
+def close_db(exception: BaseException | None = None) -> None:
+    db = g.pop("db", None)
+    if db is not None:
+        db.close()
+
+
+def migrate(db: Database) -> list[str]:
+    """Apply pending migrations; returns the names applied."""
+    pending = [m.name for m in schema.migrations.pending(db)]
+    schema.migrations.apply(db)
+    return pending
+
+
+def init_app(app: Flask) -> None:
+    app.teardown_appcontext(close_db)

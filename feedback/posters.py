@@ -1,0 +1,166 @@
+"""Drawing poster layouts: 300-dpi PNG with Pillow, vector PDF with fpdf2, and batches.
+
+The PDF is vector throughout (text as embedded, subset CJK glyphs, the QR code as filled
+rectangles), so it prints sharp at any size. A batch's combined PDF gets one small vector
+page per station, so memory stays flat however many stations there are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from fpdf import FPDF
+from PIL import Image, ImageDraw
+
+from feedback import poster_layout
+from feedback.fonts import PosterFonts
+from feedback.poster_layout import PT_TO_MM, Box, Layout, QRCode, Text
+from feedback.stations import station_url
+
+POSTER_DPI = 300
+SHARE_PX = 1080
+
+
+def render_png(layout: Layout, fonts: PosterFonts, dpi: float = POSTER_DPI) -> Image.Image:
+    """Rasterise a layout; QR modules are whole pixels so their edges stay crisp."""
+    px = dpi / 25.4
+    image = Image.new("RGB", (round(layout.width * px), round(layout.height * px)), "white")
+    draw = ImageDraw.Draw(image)
+    for item in layout.items:
+        if isinstance(item, Box):
+            rect = [item.x * px, item.y * px, (item.x + item.w) * px, (item.y + item.h) * px]
+            draw.rounded_rectangle(rect, radius=item.radius * px, fill=item.color)
+        elif isinstance(item, Text):
+            font = fonts.pil(round(item.size * PT_TO_MM * px), item.bold)
+            draw.text(
+                (item.x * px, item.baseline * px),
+                item.text,
+                font=font,
+                fill=item.color,
+                anchor="ms",
+            )
+        elif isinstance(item, QRCode):
+            _draw_qr_png(draw, item, px)
+    return image
+
+
+def _draw_qr_png(draw: ImageDraw.ImageDraw, qr: QRCode, px: float) -> None:
+    count = len(qr.modules)
+    module = int(qr.size * px) // count
+    left = round((qr.x + qr.size / 2) * px) - module * count // 2
+    top = round((qr.y + qr.size / 2) * px) - module * count // 2
+    for row, col, run in _dark_runs(qr.modules):
+        x, y = left + col * module, top + row * module
+        draw.rectangle([x, y, x + run * module - 1, y + module - 1], fill="black")
+
+
+def _dark_runs(modules: tuple[tuple[bool, ...], ...]) -> Iterable[tuple[int, int, int]]:
+    """(row, column, length) of each horizontal run of dark modules."""
+    for r, row in enumerate(modules):
+        c = 0
+        while c < len(row):
+            if row[c]:
+                start = c
+                while c < len(row) and row[c]:
+                    c += 1
+                yield r, start, c - start
+            else:
+                c += 1
+
+
+class PdfWriter:
+    """A vector PDF, one page per layout, drawn with the poster fonts embedded as subsets."""
+
+    def __init__(self, fonts: PosterFonts):
+        self.pdf = FPDF(unit="mm")
+        self.pdf.set_auto_page_break(False)
+        self.pdf.set_creator("码上提")
+        for style, bold in (("", False), ("B", True)):
+            self.pdf.add_font(
+                "poster", style, str(fonts.path(bold)), collection_font_number=fonts.index
+            )
+
+    def add(self, layout: Layout) -> None:
+        pdf = self.pdf
+        pdf.add_page(format=(layout.width, layout.height))
+        for item in layout.items:
+            if isinstance(item, Box):
+                pdf.set_fill_color(*item.color)
+                pdf.rect(
+                    item.x, item.y, item.w, item.h, style="F",
+                    round_corners=item.radius > 0, corner_radius=item.radius,
+                )  # fmt: skip
+            elif isinstance(item, Text):
+                pdf.set_font("poster", "B" if item.bold else "", item.size)
+                pdf.set_text_color(*item.color)
+                pdf.text(item.x - pdf.get_string_width(item.text) / 2, item.baseline, item.text)
+            elif isinstance(item, QRCode):
+                self._qr(item)
+
+    def _qr(self, qr: QRCode) -> None:
+        self.pdf.set_fill_color(0, 0, 0)
+        module = qr.size / len(qr.modules)
+        # Rows overlap by 2% of a module so on-screen anti-aliasing shows no seams between them.
+        height = module * 1.02
+        for row, col, run in _dark_runs(qr.modules):
+            self.pdf.rect(qr.x + col * module, qr.y + row * module, run * module, height, style="F")
+
+    def save(self, path: Path) -> None:
+        self.pdf.output(str(path))
+
+
+@dataclass(frozen=True)
+class PosterFiles:
+    code: str
+    pdf: Path
+    png: Path
+    share: Path
+
+
+def write_station_files(
+    station: dict, base_url: str, out_dir: Path, fonts: PosterFonts, title: str, size: str = "A4"
+) -> tuple[PosterFiles, Layout]:
+    """Write CODE.pdf, CODE.png (300 dpi) and CODE-share.png for one station."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    url = station_url(base_url, station["code"])
+    layout = poster_layout.poster(station, url, fonts, title, size)
+    files = PosterFiles(
+        station["code"],
+        out_dir / f"{station['code']}.pdf",
+        out_dir / f"{station['code']}.png",
+        out_dir / f"{station['code']}-share.png",
+    )
+    writer = PdfWriter(fonts)
+    writer.add(layout)
+    writer.save(files.pdf)
+    render_png(layout, fonts).save(files.png, dpi=(POSTER_DPI, POSTER_DPI))
+    share = poster_layout.share_image(station, url, fonts, title)
+    render_png(share, fonts, dpi=SHARE_PX / share.width * 25.4).save(files.share)
+    return files, layout
+
+
+def write_batch(
+    stations: Iterable[dict],
+    base_url: str,
+    out_dir: Path,
+    fonts: PosterFonts,
+    title: str,
+    size: str = "A4",
+    combined: Path | None = None,
+    on_done: Callable[[PosterFiles], None] | None = None,
+) -> list[PosterFiles]:
+    """Posters for many stations, plus one combined multi-page PDF when `combined` is given."""
+    book = PdfWriter(fonts) if combined else None
+    written = []
+    for station in stations:
+        files, layout = write_station_files(station, base_url, out_dir, fonts, title, size)
+        if book:
+            book.add(layout)
+        written.append(files)
+        if on_done:
+            on_done(files)
+    if book and combined:
+        book.save(combined)
+    return written

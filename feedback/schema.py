@@ -1,0 +1,168 @@
+"""The schema, owned here alone, as numbered migrations (sqlite-utils Migrations).
+
+`feedback init` applies whatever is pending, so an older database moves forward without
+losing data. Never edit an applied migration: add the next number.
+
+The first migration lays down the whole domain of PRODUCT.md so that later features add
+columns rather than reshape tables:
+
+- stations: where posters hang; town is a plain name, the unit of a clerk's scope.
+- opinions: one villager's submission; channel says where it came from (form, paper...);
+  the receipt code is what the villager keeps; submission_token makes a repeated POST
+  return the first opinion.
+- photos: re-encoded images of an opinion, stored under generated names.
+- suggestions / suggestion_opinions: a formal item and the opinions merged into it. The
+  link table never moves or rewrites an opinion, and an opinion is in at most one
+  suggestion.
+- departments, users, audit_log: handling offices, staff accounts, who did what.
+- heartbeat: one row /healthz rewrites to prove the database takes writes.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("feedback")
+
+STATION_KINDS = ("议事亭", "联络站", "公告栏", "微信群", "其他")
+
+
+@migrations(name="0001_initial")
+def initial(db: Database) -> None:
+    kinds = ", ".join(f"'{k}'" for k in STATION_KINDS)
+    _run_script(
+        db,
+        f"""
+        CREATE TABLE stations (
+            id INTEGER PRIMARY KEY,
+            code TEXT NOT NULL UNIQUE,
+            name TEXT NOT NULL,
+            town TEXT NOT NULL,
+            village TEXT NOT NULL DEFAULT '',
+            kind TEXT NOT NULL DEFAULT '其他' CHECK (kind IN ({kinds})),
+            address TEXT NOT NULL DEFAULT '',
+            active INTEGER NOT NULL DEFAULT 1,
+            created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%S', 'now'))
+        );
+        CREATE INDEX stations_town ON stations (town, active);
+
+        CREATE TABLE opinions (
+            id INTEGER PRIMARY KEY,
+            receipt TEXT NOT NULL UNIQUE,
+            station_id INTEGER NOT NULL REFERENCES stations (id),
+            body TEXT NOT NULL,
+            category TEXT NOT NULL,
+            name TEXT,
+            phone TEXT,
+            consent INTEGER NOT NULL DEFAULT 0,
+            channel TEXT NOT NULL DEFAULT 'form',
+            collected_by TEXT,
+            status TEXT NOT NULL DEFAULT 'new'
+                CHECK (status IN ('new', 'merged', 'answered', 'rejected', 'spam')),
+            answer TEXT,
+            answered_at TEXT,
+            reject_reason TEXT,
+            rating TEXT CHECK (rating IN ('满意', '基本满意', '不满意')),
+            rated_at TEXT,
+            submission_token TEXT UNIQUE,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX opinions_station_created ON opinions (station_id, created_at);
+        CREATE INDEX opinions_status ON opinions (status, created_at);
+
+        CREATE TABLE photos (
+            id INTEGER PRIMARY KEY,
+            opinion_id INTEGER NOT NULL REFERENCES opinions (id),
+            filename TEXT NOT NULL UNIQUE,
+            width INTEGER NOT NULL,
+            height INTEGER NOT NULL,
+            bytes INTEGER NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX photos_opinion ON photos (opinion_id);
+
+        CREATE TABLE departments (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            active INTEGER NOT NULL DEFAULT 1
+        );
+
+        CREATE TABLE suggestions (
+            id INTEGER PRIMARY KEY,
+            town TEXT NOT NULL,
+            year INTEGER NOT NULL,
+            seq INTEGER NOT NULL,
+            number TEXT NOT NULL UNIQUE,
+            title TEXT NOT NULL,
+            body TEXT NOT NULL,
+            category TEXT NOT NULL,
+            tier TEXT NOT NULL DEFAULT '一般' CHECK (tier IN ('微事', '一般', '重大')),
+            status TEXT NOT NULL DEFAULT '待交办'
+                CHECK (status IN ('待交办', '已交办', '办理中', '已办结')),
+            department_id INTEGER REFERENCES departments (id),
+            deputies TEXT NOT NULL DEFAULT '',
+            deadline TEXT,
+            assigned_at TEXT,
+            closed_at TEXT,
+            answer TEXT,
+            created_at TEXT NOT NULL,
+            UNIQUE (town, year, seq)
+        );
+        CREATE INDEX suggestions_town_status ON suggestions (town, status);
+
+        CREATE TABLE suggestion_opinions (
+            opinion_id INTEGER PRIMARY KEY REFERENCES opinions (id),
+            suggestion_id INTEGER NOT NULL REFERENCES suggestions (id),
+            added_at TEXT NOT NULL
+        );
+        CREATE INDEX suggestion_opinions_suggestion ON suggestion_opinions (suggestion_id);
+
+        CREATE TABLE suggestion_notes (
+            id INTEGER PRIMARY KEY,
+            suggestion_id INTEGER NOT NULL REFERENCES suggestions (id),
+            body TEXT NOT NULL,
+            author TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+
+        CREATE TABLE users (
+            id INTEGER PRIMARY KEY,
+            username TEXT NOT NULL UNIQUE,
+            password_hash TEXT NOT NULL,
+            role TEXT NOT NULL CHECK (role IN ('admin', 'clerk')),
+            town TEXT,
+            active INTEGER NOT NULL DEFAULT 1,
+            created_at TEXT NOT NULL,
+            CHECK (role = 'admin' OR town IS NOT NULL)
+        );
+
+        CREATE TABLE audit_log (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%S', 'now')),
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            object_type TEXT NOT NULL,
+            object_id TEXT,
+            detail TEXT NOT NULL DEFAULT '{{}}'
+        );
+        CREATE INDEX audit_log_object ON audit_log (object_type, object_id);
+
+        CREATE TABLE heartbeat (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            at TEXT NOT NULL
+        );
+        """,
+    )
+
+
+def _run_script(db: Database, script: str) -> None:
+    """Run statements one by one: executescript() would COMMIT the migration's transaction."""
+    statement = ""
+    for line in script.splitlines(keepends=True):
+        statement += line
+        if sqlite3.complete_statement(statement):
+            db.execute(statement)
+            statement = ""

@@ -1,0 +1,139 @@
+"""Stations: the places where posters hang. Adding, importing, listing, disabling."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlite_utils import Database
+from werkzeug.datastructures import MultiDict
+
+from feedback import audit, tabular
+from feedback.forms import StationForm
+
+COLUMNS = ("code", "name", "town", "village", "kind", "address")
+REQUIRED_COLUMNS = ("code", "name", "town")
+# Header spellings a clerk's Excel sheet is likely to use.
+CHINESE_HEADERS = {
+    "编码": "code", "站点编码": "code", "代码": "code",
+    "名称": "name", "站点名称": "name", "站点": "name",
+    "镇": "town", "镇街": "town", "乡镇": "town", "镇/街道": "town", "所属镇街": "town",
+    "村": "village", "村居": "village", "村/社区": "village", "所属村": "village",
+    "类型": "kind", "站点类型": "kind",
+    "地址": "address", "位置": "address",
+}  # fmt: skip
+
+
+class StationError(ValueError):
+    """A station could not be stored; the message says why, for the person who asked."""
+
+
+@dataclass(frozen=True)
+class LineError:
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.message}"
+
+
+class ImportRejected(StationError):
+    """A file with bad rows: nothing was imported."""
+
+    def __init__(self, errors: list[LineError]):
+        self.errors = errors
+        super().__init__(f"{len(errors)} bad row(s); nothing was imported")
+
+
+def station_url(base_url: str, code: str) -> str:
+    """The address a station's QR code encodes."""
+    return f"{base_url.rstrip('/')}/s/{code}"
+
+
+def validate(values: Mapping[str, str | None]) -> dict[str, str]:
+    """Clean one station's fields, or raise StationError with every problem found."""
+    form = StationForm(MultiDict({k: v for k, v in values.items() if v is not None}))
+    if not form.validate():
+        raise StationError(form.error_text())
+    return {key: value or "" for key, value in form.data.items()}
+
+
+def add(db: Database, values: Mapping[str, str | None], actor: str = "cli") -> dict:
+    station = validate(values)
+    with db.atomic():
+        if _exists(db, station["code"]):
+            raise StationError(f"code {station['code']} is already taken")
+        station_id = db["stations"].insert(station).last_pk
+        audit.record(db, actor, "station.add", "station", station_id, code=station["code"])
+    return get(db, station["code"])
+
+
+def import_csv(db: Database, data: bytes, actor: str = "cli") -> list[dict]:
+    """Import every row of a CSV file, or none: raise ImportRejected naming each bad line."""
+    try:
+        rows = list(tabular.read_csv(data, COLUMNS, REQUIRED_COLUMNS, CHINESE_HEADERS))
+    except tabular.TableError as error:
+        raise StationError(str(error)) from None
+    if not rows:
+        raise StationError("the file has a header but no stations")
+    stations, errors, seen = [], [], {}
+    for row in rows:
+        if "__extra__" in row.values:
+            errors.append(LineError(row.line, "more cells than columns (a comma inside a name?)"))
+            continue
+        try:
+            station = validate(row.values)
+        except StationError as error:
+            errors.append(LineError(row.line, str(error)))
+            continue
+        code = station["code"]
+        if code in seen:
+            errors.append(LineError(row.line, f"code {code} repeats line {seen[code]}"))
+        elif _exists(db, code):
+            errors.append(LineError(row.line, f"code {code} is already taken"))
+        seen.setdefault(code, row.line)
+        stations.append(station)
+    if errors:
+        raise ImportRejected(errors)
+    with db.atomic():
+        db["stations"].insert_all(stations)
+        audit.record(db, actor, "station.import", "station", None, count=len(stations))
+    return [get(db, s["code"]) for s in stations]
+
+
+def get(db: Database, code: str) -> dict | None:
+    rows = list(db["stations"].rows_where("code = ?", [code.strip().lower()]))
+    return rows[0] if rows else None
+
+
+def get_active(db: Database, code: str) -> dict | None:
+    station = get(db, code)
+    return station if station and station["active"] else None
+
+
+def list_stations(db: Database, town: str | None = None, active_only: bool = False) -> list[dict]:
+    where, params = [], []
+    if town:
+        where.append("town = ?")
+        params.append(town)
+    if active_only:
+        where.append("active = 1")
+    return list(
+        db["stations"].rows_where(" and ".join(where) or None, params, order_by="town, code")
+    )
+
+
+def set_active(db: Database, code: str, active: bool, actor: str = "cli") -> dict:
+    station = get(db, code)
+    if station is None:
+        raise StationError(f"no station with code {code}")
+    with db.atomic():
+        db["stations"].update(station["id"], {"active": int(active)})
+        audit.record(
+            db, actor, "station.enable" if active else "station.disable", "station", station["id"]
+        )
+    return get(db, code)
+
+
+def _exists(db: Database, code: str) -> bool:
+    return db.execute("select 1 from stations where code = ?", [code]).fetchone() is not None
