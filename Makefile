@@ -1,15 +1,19 @@
 # 码上提 — the two commands: `make run` and `make test`.
 PORT ?= 8000
+QRCODES ?= qrcodes
 VENV := .venv/bin
 
-.PHONY: run test setup bench lint
+.PHONY: run seed test bench lint
 
-run:
+run: seed
+	@$(VENV)/feedback serve --port $(PORT)
+
+# Everything `run` does before serving; safe to repeat (no duplicate stations).
+seed:
 	@scripts/setup.sh run
 	@$(VENV)/feedback init
 	@$(VENV)/feedback demo
-	@$(VENV)/feedback posters
-	@$(VENV)/feedback serve --port $(PORT)
+	@$(VENV)/feedback posters --out $(QRCODES)
 
 test:
 	@scripts/setup.sh test

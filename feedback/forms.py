@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from wtforms import Form, SelectField, StringField
-from wtforms.validators import InputRequired, Length, Regexp, ValidationError
+from wtforms.validators import DataRequired, Length, Regexp, ValidationError
 
 from feedback.schema import STATION_KINDS
 
@@ -29,7 +29,7 @@ class StationForm(Form):
         "code",
         filters=[_strip, _lower],
         validators=[
-            InputRequired("code is required"),
+            DataRequired("code is required"),
             Regexp(
                 r"^[a-z0-9-]{2,32}$",
                 message="code must be 2-32 characters of a-z, 0-9 and '-'",
@@ -40,7 +40,7 @@ class StationForm(Form):
         "name",
         filters=[_strip],
         validators=[
-            InputRequired("name is required"),
+            DataRequired("name is required"),
             Length(max=40, message="name is over 40 characters"),
         ],
     )
@@ -48,7 +48,7 @@ class StationForm(Form):
         "town",
         filters=[_strip],
         validators=[
-            InputRequired("town is required"),
+            DataRequired("town is required"),
             Length(max=20, message="town is over 20 characters"),
         ],
     )

@@ -62,3 +62,79 @@ def feedback_cli(
         [str(script), *args], cwd=cwd, capture_output=True, text=True, input=stdin,
         env={**os.environ, **(env or {})}, timeout=300,
     )  # fmt: skip
+
+
+WECHAT_UA = (
+    "Mozilla/5.0 (Linux; Android 10; V2001A Build/QP1A.190711.020; wv) AppleWebKit/537.36 "
+    "(KHTML, like Gecko) Version/4.0 Chrome/107.0.5304.141 Mobile Safari/537.36 XWEB/5023 "
+    "MMWEBSDK/20230701 MMWEBID/1234 MicroMessenger/8.0.40.2420(0x28002851) WeChat/arm64 "
+    "Weixin NetType/4G Language/zh_CN ABI/arm64"
+)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def live_server(instance: Path):
+    """The real thing: `feedback serve` (gunicorn workers) on a loopback port."""
+    import signal
+    import time
+    import urllib.request
+
+    assert feedback_cli("init").returncode == 0
+    port = _free_port()
+    script = Path(sys.executable).with_name("feedback")
+    log = (instance / "server.log").open("w")
+    process = subprocess.Popen(
+        [str(script), "serve", "--port", str(port)], stdout=log, stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(url + "/healthz", timeout=2) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError((instance / "server.log").read_text()) from None
+            time.sleep(0.2)
+    yield url
+    os.killpg(process.pid, signal.SIGTERM)
+    process.wait(timeout=30)
+    log.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium, headless, driven by Playwright (its own browser download is not used)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync"],
+        )  # fmt: skip
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def phone(browser):
+    """A 360x640 phone page with WeChat's user agent and Chinese locale."""
+    context = browser.new_context(
+        viewport={"width": 360, "height": 640}, user_agent=WECHAT_UA, locale="zh-CN",
+        device_scale_factor=2, is_mobile=True, has_touch=True,
+    )  # fmt: skip
+    page = context.new_page()
+    yield page
+    context.close()
