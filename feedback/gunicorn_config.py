@@ -13,3 +13,5 @@ keepalive = 5
 limit_request_line = 8190
 accesslog = "-"
 errorlog = "-"
+# One shared control socket in ~/.gunicorn would clash between several instances (and tests).
+control_socket_disable = True

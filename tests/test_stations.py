@@ -196,4 +196,5 @@ def test_make_seed_twice_keeps_three_demo_stations(instance, tmp_path):
     assert sorted(s["code"] for s in listed) == [
         "datang-lianluozhan", "jiazhen-gonggaolan", "liulong-ting"]  # fmt: skip
     assert sorted(p.name for p in out.glob("*.pdf")) == [
-        "all-posters.pdf", "datang-lianluozhan.pdf", "jiazhen-gonggaolan.pdf", "liulong-ting.pdf"]  # fmt: skip
+        "all-posters.pdf", "datang-lianluozhan.pdf", "jiazhen-gonggaolan.pdf",
+        "liulong-ting.pdf"]  # fmt: skip
