@@ -21,8 +21,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
 
-    from feedback import cli, public
+    from feedback import cli, intake, public
 
     app.register_blueprint(public.bp)
+    app.register_blueprint(intake.bp)
     cli.init_app(app)
     return app

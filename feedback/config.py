@@ -26,6 +26,32 @@ DEFAULTS: dict[str, Any] = {
     "FEEDBACK_FONT_BOLD": "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
     "FEEDBACK_FONT_INDEX": 2,
     "FEEDBACK_POSTER_TITLE": "码上提 · 有事找代表",
+    # Opinion categories, code -> label, in the order the form shows them.
+    "FEEDBACK_CATEGORIES": {
+        "pollution": "污染防治",
+        "cityscape": "市容市貌",
+        "food-drug": "食药安全",
+        "rural": "乡村振兴",
+        "emergency": "公共应急",
+        "labour": "职工维权",
+        "other": "其他",
+    },
+    # Submissions allowed per hour: per device (a cookie) first, then a generous ceiling per
+    # address, because a whole village may share one carrier-NAT address. Clients without
+    # the device cookie share a smaller per-address budget.
+    "FEEDBACK_LIMIT_PER_DEVICE": 10,
+    "FEEDBACK_LIMIT_PER_ADDRESS": 300,
+    "FEEDBACK_LIMIT_NO_COOKIE": 60,
+    # Photos: at most 3 of 10 MB each; a request may carry them plus the text.
+    "FEEDBACK_MAX_PHOTOS": 3,
+    "FEEDBACK_MAX_PHOTO_BYTES": 10 * 1024 * 1024,
+    "FEEDBACK_MAX_PHOTO_PIXELS": 50_000_000,
+    "MAX_CONTENT_LENGTH": 31 * 1024 * 1024,
+    "MAX_FORM_MEMORY_SIZE": 1024 * 1024,
+    # A villager may take a long time to type on a phone; the form token lasts a day.
+    "WTF_CSRF_TIME_LIMIT": 24 * 3600,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
 }
 
 # Settings that may come from the environment, by the same name.
@@ -49,6 +75,7 @@ def load(app: Flask, test_config: dict[str, Any] | None) -> None:
     if test_config:
         app.config.from_mapping(test_config)
     app.config["FEEDBACK_BASE_URL"] = app.config["FEEDBACK_BASE_URL"].rstrip("/")
+    app.config["SESSION_COOKIE_SECURE"] = app.config["FEEDBACK_BASE_URL"].startswith("https:")
     database = app.config["FEEDBACK_DATABASE"]
     app.config["FEEDBACK_DATABASE"] = str(
         Path(database).expanduser().resolve()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from flask import Flask, current_app, g
@@ -25,6 +27,23 @@ def connect(path: str | Path) -> Database:
     db.execute("PRAGMA foreign_keys=ON")
     db.execute("PRAGMA busy_timeout=30000")
     return db
+
+
+@contextmanager
+def write_transaction(db: Database) -> Iterator[Database]:
+    """A transaction that takes the write lock up front (BEGIN IMMEDIATE).
+
+    A deferred transaction that reads and then writes fails at once with SQLITE_BUSY when
+    another gunicorn worker committed in between; taking the lock first makes it wait its
+    turn (busy_timeout) instead.
+    """
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.conn.rollback()
+        raise
+    db.conn.commit()
 
 
 def get_db() -> Database:

@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
-from wtforms import Form, SelectField, StringField
-from wtforms.validators import DataRequired, Length, Regexp, ValidationError
+import re
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    Form,
+    HiddenField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from feedback.schema import STATION_KINDS
 
@@ -69,3 +80,62 @@ class StationForm(Form):
     def error_text(self) -> str:
         """All field errors on one line, for the CLI and import reports."""
         return "; ".join(message for messages in self.errors.values() for message in messages)
+
+
+def _clean_text(value: str | None) -> str | None:
+    """Trim, and drop control characters (NUL and friends) that no keyboard types."""
+    if not isinstance(value, str):
+        return value
+    return "".join(ch for ch in value if ch in "\n\t" or ch >= " " and ch != "\x7f").strip()
+
+
+def _digits(value: str | None) -> str | None:
+    if not isinstance(value, str):
+        return value
+    value = re.sub(r"[\s\-()（）]", "", value)
+    return re.sub(r"^(\+?86)", "", value) if len(value) > 11 else value
+
+
+class OpinionForm(FlaskForm):
+    """The villager's form on /s/<code>; photos are checked by feedback.photos."""
+
+    body = TextAreaField(
+        "意见建议",
+        filters=[_clean_text],
+        validators=[
+            DataRequired("请写下您的意见建议"),
+            Length(min=5, message="请至少写 5 个字,把事情说清楚一些"),
+            Length(max=2000, message="最多 2000 字,请精简一些"),
+        ],
+    )
+    category = SelectField("类别", validate_choice=False)
+    name = StringField(
+        "姓名", filters=[_clean_text], validators=[Length(max=20, message="姓名最多 20 个字")]
+    )
+    phone = StringField(
+        "手机号",
+        filters=[_digits],
+        validators=[
+            Optional(),
+            Regexp(r"^1[3-9]\d{9}$", message="请填写 11 位手机号码,例如 13812345678"),
+        ],
+    )
+    consent = BooleanField("同意")
+    website = StringField("网址")  # honeypot: hidden from people, filled in by bots
+    submission_token = HiddenField()
+
+    def validate_category(self, field: SelectField) -> None:
+        if field.data not in dict(field.choices):
+            raise ValidationError("请从列表里选择类别")
+
+    def validate_consent(self, field: BooleanField) -> None:
+        if (self.name.data or self.phone.data) and not field.data:
+            raise ValidationError("留了姓名或电话,请勾选同意,我们才能联系您")
+
+
+class RatingForm(FlaskForm):
+    rating = RadioField(
+        "您对答复满意吗",
+        choices=[(r, r) for r in ("满意", "基本满意", "不满意")],
+        validators=[DataRequired("请选择一项")],
+    )

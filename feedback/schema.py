@@ -166,3 +166,18 @@ def _run_script(db: Database, script: str) -> None:
         if sqlite3.complete_statement(statement):
             db.execute(statement)
             statement = ""
+
+
+@migrations(name="0002_rate_counters")
+def rate_counters(db: Database) -> None:
+    _run_script(
+        db,
+        """
+        CREATE TABLE rate_counters (
+            bucket TEXT NOT NULL,
+            window INTEGER NOT NULL,
+            count INTEGER NOT NULL,
+            PRIMARY KEY (bucket, window)
+        ) WITHOUT ROWID;
+        """,
+    )

@@ -1,0 +1,192 @@
+"""Opinions: storing a submission with its photos in one go, and reading it back by receipt.
+
+Every path that creates an opinion (the WeChat form, the JSON variant, later the paper
+imports) goes through `create`, so receipts, the one-time submission token and photos
+behave the same everywhere.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from feedback import clock, ratelimit, receipts
+from feedback.db import write_transaction
+from feedback.photos import Photo, new_filename, write
+
+RATINGS = ("满意", "基本满意", "不满意")
+
+
+class RateLimited(Exception):
+    """Too many submissions from this device or address in the current hour."""
+
+
+@dataclass
+class NewOpinion:
+    station_id: int
+    body: str
+    category: str
+    name: str | None = None
+    phone: str | None = None
+    consent: bool = False
+    channel: str = "form"
+    collected_by: str | None = None
+    submission_token: str | None = None
+    spam: bool = False
+    created_at: str = field(default_factory=clock.stamp)
+
+
+@dataclass(frozen=True)
+class Stored:
+    opinion: dict
+    replayed: bool  # True when the submission token had already been used for this text
+
+
+def create(
+    db: Database,
+    photo_dir: Path,
+    new: NewOpinion,
+    photos: list[Photo] = (),  # type: ignore[assignment]
+    limits: ratelimit.Sequence[ratelimit.Bucket] = (),
+) -> Stored:
+    """Store an opinion and its photos atomically; a repeated token returns the first one.
+
+    Photo files are written before the transaction and removed again if it fails, so there
+    is never an opinion without its photos nor a photo without its opinion.
+    """
+    earlier = _replay(db, new)
+    if earlier:
+        return Stored(earlier, True)
+    files = [(new_filename(), photo) for photo in photos]
+    written = [write(photo_dir, name, photo) for name, photo in files]
+    try:
+        with write_transaction(db):
+            earlier = _replay(db, new)  # a double tap may have won the race meanwhile
+            if earlier:
+                raise _Replayed(earlier)
+            if not ratelimit.allowed(db, limits):
+                raise RateLimited()
+            opinion_id = _insert(db, new)
+            for name, photo in files:
+                db["photos"].insert({
+                    "opinion_id": opinion_id, "filename": name, "width": photo.width,
+                    "height": photo.height, "bytes": len(photo.data), "created_at": new.created_at,
+                })  # fmt: skip
+            ratelimit.count(db, limits)
+    except _Replayed as replay:
+        _remove(written)
+        return Stored(replay.opinion, True)
+    except BaseException:
+        _remove(written)
+        raise
+    return Stored(db["opinions"].get(opinion_id), False)
+
+
+class _Replayed(Exception):
+    def __init__(self, opinion: dict):
+        self.opinion = opinion
+
+
+def _replay(db: Database, new: NewOpinion) -> dict | None:
+    """The opinion this token already made, if the same text is being sent again."""
+    if not new.submission_token:
+        return None
+    rows = list(db["opinions"].rows_where("submission_token = ?", [new.submission_token]))
+    if rows and rows[0]["body"] == new.body and rows[0]["station_id"] == new.station_id:
+        return rows[0]
+    return None
+
+
+def _insert(db: Database, new: NewOpinion) -> int:
+    row = asdict(new)
+    row["status"] = "spam" if row.pop("spam") else "new"
+    row["consent"] = int(new.consent)
+    if (
+        new.submission_token
+        and db.execute(
+            "select 1 from opinions where submission_token = ?", [new.submission_token]
+        ).fetchone()
+    ):
+        row["submission_token"] = None  # same token, different text: a new opinion
+    for _attempt in range(10):
+        row["receipt"] = receipts.new_code()
+        try:
+            with db.atomic():
+                return db["opinions"].insert(row).last_pk
+        except sqlite3.IntegrityError as error:
+            if "opinions.receipt" not in str(error):
+                raise
+    raise RuntimeError("could not find a free receipt code")
+
+
+def _remove(paths: list[Path]) -> None:
+    for path in paths:
+        path.unlink(missing_ok=True)
+
+
+def by_receipt(db: Database, typed: str) -> dict | None:
+    code = receipts.normalise(typed)
+    if code is None:
+        return None
+    rows = list(db["opinions"].rows_where("receipt = ?", [code]))
+    return rows[0] if rows else None
+
+
+def photos_of(db: Database, opinion_id: int) -> list[dict]:
+    return list(db["photos"].rows_where("opinion_id = ?", [opinion_id], order_by="id"))
+
+
+def rate(db: Database, opinion: dict, rating: str) -> None:
+    if rating not in RATINGS:
+        raise ValueError(rating)
+    with write_transaction(db):
+        db["opinions"].update(opinion["id"], {"rating": rating, "rated_at": clock.stamp()})
+
+
+@dataclass(frozen=True)
+class Event:
+    at: str
+    title: str
+    detail: str = ""
+
+
+def timeline(db: Database, opinion: dict) -> list[Event]:
+    """What happened to an opinion, oldest first, in the words a villager reads."""
+    events = [
+        Event(opinion["created_at"], "已收到", "您的意见建议已送达,镇人大工作人员会尽快处理。")
+    ]
+    link = db.execute(
+        """select s.number, s.title, s.assigned_at, s.closed_at, s.answer, d.name, so.added_at
+           from suggestion_opinions so join suggestions s on s.id = so.suggestion_id
+           left join departments d on d.id = s.department_id where so.opinion_id = ?""",
+        [opinion["id"]],
+    ).fetchone()
+    if link:
+        number, title, assigned_at, closed_at, answer, department, added_at = link
+        events.append(Event(added_at, "已并入代表建议", f"{number} {title}"))
+        if assigned_at:
+            events.append(Event(assigned_at, "已交办", f"承办单位:{department or '—'}"))
+        if closed_at:
+            events.append(Event(closed_at, "已办结", answer or ""))
+    if opinion["status"] == "answered":
+        events.append(Event(opinion["answered_at"], "已答复", opinion["answer"] or ""))
+    elif opinion["status"] == "rejected":
+        events.append(
+            Event(opinion["answered_at"] or "", "未予受理", opinion["reject_reason"] or "")
+        )
+    return sorted(events, key=lambda event: event.at)
+
+
+def answer_of(db: Database, opinion: dict) -> str | None:
+    """The final answer the villager may rate: a direct one or that of its closed suggestion."""
+    if opinion["status"] == "answered":
+        return opinion["answer"]
+    row = db.execute(
+        """select s.answer from suggestion_opinions so join suggestions s on s.id = so.suggestion_id
+           where so.opinion_id = ? and s.status = '已办结'""",
+        [opinion["id"]],
+    ).fetchone()
+    return row[0] if row else None
