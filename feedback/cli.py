@@ -231,6 +231,7 @@ def serve_command(port: int, host: str) -> None:
     local = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
     click.echo(f"码上提 on {local}  (database {current_app.config['FEEDBACK_DATABASE']})")
     click.echo(f"  health:  {local}/healthz")
+    click.echo(f"  status lookup (查询码): {local}/t")
     for station in stations.list_stations(get_db(), active_only=True)[:10]:
         click.echo(f"  {station['name']}: {local}/s/{station['code']}")
     conf = Path(__file__).with_name("gunicorn_config.py")
