@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from feedback import config, db, paths
 
@@ -18,6 +19,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         template_folder=str(paths.templates_dir()),
     )
     config.load(app, test_config)
+    hops = app.config["FEEDBACK_PROXY_HOPS"]
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
     db.init_app(app)
 

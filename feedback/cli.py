@@ -11,7 +11,7 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
-from feedback import config, poster_layout, posters, stations
+from feedback import config, photos, poster_layout, posters, stations
 from feedback.db import get_db, migrate
 from feedback.fonts import FontMissing, PosterFonts
 from feedback.schema import STATION_KINDS
@@ -48,8 +48,13 @@ def init_command() -> None:
     if config.write_instance_config(instance):
         click.echo(f"Wrote {instance / 'config.py'} with a new SECRET_KEY")
         current_app.config.from_pyfile("config.py")
-    applied = migrate(get_db())
+    db = get_db()
+    applied = migrate(db)
     database = current_app.config["FEEDBACK_DATABASE"]
+    referenced = {row[0] for row in db.execute("select filename from photos")}
+    removed = photos.sweep_orphans(Path(current_app.instance_path) / "photos", referenced)
+    if removed:
+        click.echo(f"Removed {removed} photo file(s) left by an interrupted submission")
     click.echo(
         f"Database {database}: applied {', '.join(applied)}"
         if applied
@@ -227,7 +232,7 @@ def _print_posters(chosen: list[dict], out_dir: Path, size: str, combined: Path 
 @with_appcontext
 def serve_command(port: int, host: str) -> None:
     """Run the service with gunicorn on the configured database (migrating it first)."""
-    migrate(get_db())
+    click.get_current_context().invoke(init_command)
     local = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
     click.echo(f"码上提 on {local}  (database {current_app.config['FEEDBACK_DATABASE']})")
     click.echo(f"  health:  {local}/healthz")

@@ -50,12 +50,15 @@ DEFAULTS: dict[str, Any] = {
     "MAX_FORM_MEMORY_SIZE": 1024 * 1024,
     # A villager may take a long time to type on a phone; the form token lasts a day.
     "WTF_CSRF_TIME_LIMIT": 24 * 3600,
+    # How many reverse proxies (nginx) stand in front and set X-Forwarded-For/-Proto; rate
+    # limits key on the villager's address, which only the proxy knows.
+    "FEEDBACK_PROXY_HOPS": 0,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
 }
 
 # Settings that may come from the environment, by the same name.
-ENV_KEYS = ("SECRET_KEY", "FEEDBACK_BASE_URL", "FEEDBACK_DATABASE")
+ENV_KEYS = ("SECRET_KEY", "FEEDBACK_BASE_URL", "FEEDBACK_DATABASE", "FEEDBACK_PROXY_HOPS")
 
 
 def instance_path() -> str:
@@ -74,6 +77,7 @@ def load(app: Flask, test_config: dict[str, Any] | None) -> None:
             app.config[key] = os.environ[key]
     if test_config:
         app.config.from_mapping(test_config)
+    app.config["FEEDBACK_PROXY_HOPS"] = int(app.config["FEEDBACK_PROXY_HOPS"])
     app.config["FEEDBACK_BASE_URL"] = app.config["FEEDBACK_BASE_URL"].rstrip("/")
     app.config["SESSION_COOKIE_SECURE"] = app.config["FEEDBACK_BASE_URL"].startswith("https:")
     database = app.config["FEEDBACK_DATABASE"]

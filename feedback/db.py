@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -46,16 +47,29 @@ def write_transaction(db: Database) -> Iterator[Database]:
     db.conn.commit()
 
 
+_per_thread = threading.local()
+
+
 def get_db() -> Database:
+    """This thread's connection to the app's database, opened once and reused.
+
+    gunicorn's worker threads each keep one connection: opening a connection and setting its
+    pragmas on every request cost as much as storing an opinion.
+    """
     if "db" not in g:
-        g.db = connect(current_app.config["FEEDBACK_DATABASE"])
+        path = current_app.config["FEEDBACK_DATABASE"]
+        cache = _per_thread.__dict__.setdefault("connections", {})
+        if path not in cache:
+            cache[path] = connect(path)
+        g.db = cache[path]
     return g.db
 
 
 def close_db(exception: BaseException | None = None) -> None:
+    """End of request: never leave a transaction open on the reused connection."""
     db = g.pop("db", None)
-    if db is not None:
-        db.close()
+    if db is not None and db.conn.in_transaction:
+        db.conn.rollback()
 
 
 def migrate(db: Database) -> list[str]:

@@ -9,7 +9,9 @@ written afresh as a JPEG without metadata.
 from __future__ import annotations
 
 import io
+import os
 import secrets
+import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,7 +80,29 @@ def new_filename() -> str:
 
 
 def write(folder: Path, filename: str, photo: Photo) -> Path:
+    """Write and fsync a photo (and its folder entry) before its row is committed."""
     path = folder / filename
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(photo.data)
+    with path.open("xb") as out:
+        out.write(photo.data)
+        out.flush()
+        os.fsync(out.fileno())
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
     return path
+
+
+def sweep_orphans(folder: Path, referenced: set[str], older_than: float = 3600) -> int:
+    """Remove photo files no row refers to: left when a server died between writing a photo
+    and committing its opinion. Recent files are spared, as their opinion may be committing."""
+    removed = 0
+    cutoff = time.time() - older_than
+    for path in folder.glob("*/*.jpg"):
+        name = f"{path.parent.name}/{path.name}"
+        if name not in referenced and path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed

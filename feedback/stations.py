@@ -102,8 +102,7 @@ def import_csv(db: Database, data: bytes, actor: str = "cli") -> list[dict]:
 
 
 def get(db: Database, code: str) -> dict | None:
-    rows = list(db["stations"].rows_where("code = ?", [code.strip().lower()]))
-    return rows[0] if rows else None
+    return next(db.query("select * from stations where code = ?", [code.strip().lower()]), None)
 
 
 def get_active(db: Database, code: str) -> dict | None:

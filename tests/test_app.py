@@ -1,7 +1,11 @@
-"""The app itself: factory, health, station pages, Chinese errors."""
+"""The app itself: factory, health, station pages, Chinese errors, operations."""
+
+from pathlib import Path
+
+import pytest
 
 from feedback import create_app
-from feedback.db import connect
+from feedback.db import connect, migrate
 
 
 def test_healthz_writes_the_database(client, db):
@@ -61,3 +65,43 @@ def test_environment_overrides_instance_config(instance, monkeypatch):
     assert create_app().config["FEEDBACK_BASE_URL"] == "https://feedback.example.gov.cn"
     monkeypatch.delenv("FEEDBACK_BASE_URL")
     assert create_app().config["FEEDBACK_BASE_URL"] == "https://from-file.example"
+
+
+def test_init_sweeps_photo_files_left_by_a_crash(app, runner, db):
+    import os
+    import time
+
+    folder = Path(app.instance_path) / "photos" / "ab"
+    folder.mkdir(parents=True)
+    old, recent, kept = folder / "old.jpg", folder / "recent.jpg", folder / "kept.jpg"
+    for path in (old, recent, kept):
+        path.write_bytes(b"jpeg")
+    for path in (old, kept):
+        os.utime(path, (time.time() - 7200, time.time() - 7200))
+    db["stations"].insert({"id": 1, "code": "ll-01", "name": "站", "town": "甲镇"})
+    at = "2026-11-23T10:00:00+08:00"
+    db["opinions"].insert({"receipt": "ABCDEFGH", "station_id": 1, "body": "路灯坏了很久",
+                           "category": "other", "created_at": at})  # fmt: skip
+    db["photos"].insert({"opinion_id": 1, "filename": "ab/kept.jpg", "width": 1, "height": 1,
+                         "bytes": 4, "created_at": at})  # fmt: skip
+    result = runner.invoke(args=["init"])
+    assert "Removed 1 photo file" in result.output
+    assert not old.exists() and recent.exists() and kept.exists()
+
+
+@pytest.mark.parametrize(("hops", "second_status"), [(0, 429), (1, 201)])
+def test_rate_limits_see_the_villager_address_behind_a_proxy(instance, hops, second_status):
+    settings = {"SECRET_KEY": "x", "WTF_CSRF_ENABLED": False, "FEEDBACK_PROXY_HOPS": hops}
+    app = create_app({**settings, "FEEDBACK_LIMIT_NO_COOKIE": 1})
+    db = connect(app.config["FEEDBACK_DATABASE"])
+    migrate(db)
+    db["stations"].insert({"code": "ll-01", "name": "六龙村议事亭", "town": "甲镇"})
+    db.conn.commit()
+    statuses = [
+        app.test_client().post(
+            "/s/ll-01", data={"body": f"第{n}位村民反映路灯不亮"},
+            headers={"Accept": "application/json", "X-Forwarded-For": f"10.0.0.{n}"},
+        ).status_code
+        for n in (1, 2)
+    ]  # fmt: skip
+    assert statuses == [201, second_status]

@@ -1,0 +1,90 @@
+"""The floor for bench/intake.py: the least a Flask + SQLite intake can do.
+
+GET /s/<code> returns a tiny form carrying the same two hidden tokens as the real one (so the
+same client code drives both); POST /s/<code> reads the multipart form, inserts one row with
+the standard sqlite3 module (WAL, synchronous=FULL so a commit is on disk before the reply, a
+connection per request like the app) and answers 201 {"receipt", "status_url"}. No CSRF, no
+sessions, no templates, no rate limits, no idempotency.
+
+bench/intake.py creates the database with `init_db` and then serves this module with the
+app's own gunicorn settings:
+
+    gunicorn -c feedback/gunicorn_config.py --chdir bench --bind 127.0.0.1:PORT floor_app:app
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sqlite3
+from datetime import UTC, datetime
+
+from flask import Flask, jsonify, request
+
+FORM = (
+    '<!doctype html><meta charset="utf-8"><title>floor</title>'
+    '<form method="post" enctype="multipart/form-data">'
+    '<input type="hidden" name="csrf_token" value="{csrf}">'
+    '<input type="hidden" name="submission_token" value="{token}">'
+    '<textarea name="body"></textarea><button type="submit">提交</button></form>'
+)
+
+
+def init_db(path: str) -> None:
+    """Create the table and switch to WAL once, before the workers start."""
+    conn = sqlite3.connect(path)
+    try:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute(
+            "create table if not exists opinions (id integer primary key, receipt text not null"
+            " unique, station text not null, body text not null, category text not null,"
+            " submission_token text, created_at text not null)"
+        )
+        conn.commit()
+    finally:
+        conn.close()
+
+
+def _connect(path: str) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, timeout=30)
+    conn.execute("PRAGMA synchronous=FULL")
+    return conn
+
+
+def create_app(database: str | None = None) -> Flask:
+    app = Flask(__name__)
+    path = database or os.environ.get("FLOOR_DATABASE", "floor.db")
+
+    @app.get("/healthz")
+    def healthz():
+        return jsonify(status="ok")
+
+    @app.get("/s/<code>")
+    def form(code: str):
+        return FORM.format(csrf=secrets.token_urlsafe(32), token=secrets.token_urlsafe(18))
+
+    @app.post("/s/<code>")
+    def submit(code: str):
+        body = request.form.get("body", "").strip()
+        if not 5 <= len(body) <= 2000:
+            return jsonify(error="请至少写 5 个字", fields={"body": "too short"}), 400
+        receipt = secrets.token_hex(4).upper()
+        conn = _connect(path)
+        try:
+            with conn:
+                conn.execute(
+                    "insert into opinions (receipt, station, body, category, submission_token,"
+                    " created_at) values (?, ?, ?, ?, ?, ?)",
+                    [receipt, code, body, request.form.get("category") or "other",
+                     request.form.get("submission_token"),
+                     datetime.now(UTC).isoformat(timespec="seconds")],
+                )  # fmt: skip
+        finally:
+            conn.close()
+        shown = f"{receipt[:4]}-{receipt[4:]}"
+        return jsonify(receipt=shown, status_url=f"/t/{shown}"), 201
+
+    return app
+
+
+app = create_app()
