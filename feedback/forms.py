@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -14,9 +15,10 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
-from feedback.schema import STATION_KINDS
+from feedback.schema import RATINGS, STATION_KINDS
 
 
 def _strip(value: str | None) -> str | None:
@@ -82,17 +84,29 @@ class StationForm(Form):
         return "; ".join(message for messages in self.errors.values() for message in messages)
 
 
+# Zero-width characters that make text look longer than it is (ZWJ stays: emoji need it).
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u2060\ufeff"))
+
+
 def _clean_text(value: str | None) -> str | None:
-    """Trim, and drop control characters (NUL and friends) that no keyboard types."""
+    """Trim, and drop control characters (NUL, C1...) and zero-width spaces no one types."""
     if not isinstance(value, str):
         return value
-    return "".join(ch for ch in value if ch in "\n\t" or ch >= " " and ch != "\x7f").strip()
+    value = value.translate(_INVISIBLE)
+    return "".join(ch for ch in value if ch in "\n\t" or unicodedata.category(ch) != "Cc").strip()
+
+
+def _clean_line(value: str | None) -> str | None:
+    """Like _clean_text, for one-line fields: line breaks become spaces."""
+    value = _clean_text(value)
+    return " ".join(value.split()) if isinstance(value, str) else value
 
 
 def _digits(value: str | None) -> str | None:
+    """A phone number as typed (full-width digits, spaces, dashes, +86) to plain digits."""
     if not isinstance(value, str):
         return value
-    value = re.sub(r"[\s\-()（）]", "", value)
+    value = re.sub(r"[\s\-()]", "", unicodedata.normalize("NFKC", value))
     return re.sub(r"^(\+?86)", "", value) if len(value) > 11 else value
 
 
@@ -110,14 +124,14 @@ class OpinionForm(FlaskForm):
     )
     category = SelectField("类别", validate_choice=False)
     name = StringField(
-        "姓名", filters=[_clean_text], validators=[Length(max=20, message="姓名最多 20 个字")]
+        "姓名", filters=[_clean_line], validators=[Length(max=20, message="姓名最多 20 个字")]
     )
     phone = StringField(
         "手机号",
         filters=[_digits],
         validators=[
             Optional(),
-            Regexp(r"^1[3-9]\d{9}$", message="请填写 11 位手机号码,例如 13812345678"),
+            Regexp(r"^1[3-9][0-9]{9}$", message="请填写 11 位手机号码,例如 13812345678"),
         ],
     )
     consent = BooleanField("同意")
@@ -125,7 +139,7 @@ class OpinionForm(FlaskForm):
     submission_token = HiddenField()
 
     def validate_category(self, field: SelectField) -> None:
-        if field.data not in dict(field.choices):
+        if field.data not in {choice.value for choice in field.choices if choice.value}:
             raise ValidationError("请从列表里选择类别")
 
     def validate_consent(self, field: BooleanField) -> None:
@@ -133,9 +147,15 @@ class OpinionForm(FlaskForm):
             raise ValidationError("留了姓名或电话,请勾选同意,我们才能联系您")
 
 
+class RatingField(RadioField):
+    def pre_validate(self, form: Form) -> None:
+        if self.data not in RATINGS:
+            raise ValidationError("请选择:满意、基本满意或不满意")
+
+
 class RatingForm(FlaskForm):
-    rating = RadioField(
+    rating = RatingField(
         "您对答复满意吗",
-        choices=[(r, r) for r in ("满意", "基本满意", "不满意")],
-        validators=[DataRequired("请选择一项")],
+        choices=[SelectChoice(r) for r in RATINGS],
+        validators=[DataRequired("请选择:满意、基本满意或不满意")],
     )

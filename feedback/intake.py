@@ -23,7 +23,9 @@ from flask import (
     session,
     url_for,
 )
+from werkzeug.datastructures import CombinedMultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
+from wtforms.fields.choices import SelectChoice
 
 from feedback import opinions, receipts, stations
 from feedback.clock import display as show_time
@@ -57,41 +59,44 @@ def categories() -> list[tuple[str, str]]:
     return list(current_app.config["FEEDBACK_CATEGORIES"].items())
 
 
+def _opinion_form(formdata: CombinedMultiDict | None) -> OpinionForm:
+    form = OpinionForm(formdata=formdata)
+    form.category.choices = [SelectChoice("", "请选择类别(可不选)")] + [
+        SelectChoice(code, label) for code, label in categories()
+    ]
+    return form
+
+
 @bp.route("/s/<code>", methods=["GET", "POST"])
 def station_form(code: str):
     station = stations.get_active(get_db(), code)
     if station is None:
         abort(404)
-    try:
-        form = OpinionForm()
-        uploads = [f for f in request.files.getlist("photos") if f and f.filename]
-    except RequestEntityTooLarge:
-        return _failure(station, OpinionForm(formdata=None), 413,
-                        "提交的内容太大了:照片请少选几张,文字请精简一些后再提交")  # fmt: skip
-    form.category.choices = [("", "请选择类别(可不选)"), *categories()]
     if request.method == "GET":
+        form = _opinion_form(None)
         form.submission_token.data = secrets.token_urlsafe(18)
         return _page(station, form)
-
+    try:
+        # Form fields only, never a JSON body: the form is what phones send.
+        form = _opinion_form(CombinedMultiDict((request.files, request.form)))
+        uploads = [f for f in request.files.getlist("photos") if f and f.filename]
+    except RequestEntityTooLarge:
+        return _failure(station, _opinion_form(None), 413,
+                        "提交的内容太大了:照片请少选几张,文字请精简一些后再提交")  # fmt: skip
     if not form.category.data:
         form.category.data = "other"
     valid = form.validate()
     photos, photo_error = _read_photos(uploads)
     if not valid or photo_error:
-        if photo_error:
-            form.errors.setdefault("photos", []).append(photo_error)
-        status = 400
-        message = "请按红字提示修改后再提交"
-        if "csrf_token" in form.errors:
-            message = CSRF_MESSAGE
-        return _failure(station, form, status, message, had_photos=bool(uploads))
+        message = CSRF_MESSAGE if "csrf_token" in form.errors else "请按红字提示修改后再提交"
+        return _failure(station, form, 400, message, bool(uploads), photo_error)
     try:
         stored = opinions.create(
             get_db(), photo_dir(), _new_opinion(station, form), photos, _limits()
         )
     except opinions.RateLimited:
         return _failure(station, form, 429, "提交太频繁了,请过一会儿再试;您填写的内容都还在",
-                        had_photos=bool(uploads))  # fmt: skip
+                        bool(uploads))  # fmt: skip
     return _success(stored)
 
 
@@ -152,20 +157,24 @@ def _success(stored: opinions.Stored):
 
 
 def _failure(station: dict, form: OpinionForm, status: int, message: str,
-             had_photos: bool = False):  # fmt: skip
+             had_photos: bool = False, photo_error: str | None = None):  # fmt: skip
+    """The form again, with the message, everything typed, and what to do about photos."""
+    fields = {name: errors[0] for name, errors in form.errors.items()}
+    if "csrf_token" in fields:
+        fields["csrf_token"] = CSRF_MESSAGE
+    if photo_error:
+        fields["photos"] = photo_error
     if wants_json():
-        fields = {name: errors[0] for name, errors in form.errors.items()}
         return jsonify(error=message, fields=fields), status
-    if not form.category.choices:
-        form.category.choices = [("", "请选择类别(可不选)"), *categories()]
-    return _page(station, form, message, photos_again=had_photos or status == 413), status
+    photos_again = PHOTOS_AGAIN if had_photos or status == 413 else None
+    return _page(station, form, message, photo_error, photos_again), status
 
 
 def _page(station: dict, form: OpinionForm, message: str | None = None,
-          photos_again: bool = False):  # fmt: skip
+          photo_error: str | None = None, photos_again: str | None = None):  # fmt: skip
     response = current_app.make_response(render_template(
         "public/form.html", station=station, form=form, message=message,
-        photos_again=PHOTOS_AGAIN if photos_again else None,
+        photo_error=photo_error, photos_again=photos_again,
     ))  # fmt: skip
     if not _DEVICE_ID.match(request.cookies.get(DEVICE_COOKIE, "")):
         response.set_cookie(DEVICE_COOKIE, secrets.token_urlsafe(24), max_age=365 * 86400,

@@ -7,6 +7,7 @@ behave the same everywhere.
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -16,8 +17,7 @@ from sqlite_utils import Database
 from feedback import clock, ratelimit, receipts
 from feedback.db import write_transaction
 from feedback.photos import Photo, new_filename, write
-
-RATINGS = ("满意", "基本满意", "不满意")
+from feedback.schema import RATINGS
 
 
 class RateLimited(Exception):
@@ -61,8 +61,10 @@ def create(
     if earlier:
         return Stored(earlier, True)
     files = [(new_filename(), photo) for photo in photos]
-    written = [write(photo_dir, name, photo) for name, photo in files]
+    written: list[Path] = []
     try:
+        for name, photo in files:
+            written.append(write(photo_dir, name, photo))
         with write_transaction(db):
             earlier = _replay(db, new)  # a double tap may have won the race meanwhile
             if earlier:
@@ -90,14 +92,20 @@ class _Replayed(Exception):
         self.opinion = opinion
 
 
-def _replay(db: Database, new: NewOpinion) -> dict | None:
-    """The opinion this token already made, if the same text is being sent again."""
+def _idempotency_key(new: NewOpinion) -> str | None:
+    """What makes two POSTs the same submission: the form's one-time token, the station and
+    the text. A villager who goes back and writes something else gets a new opinion, and a
+    double tap on that one is again caught."""
     if not new.submission_token:
         return None
-    row = _one(db, "select * from opinions where submission_token = ?", new.submission_token)
-    if row and row["body"] == new.body and row["station_id"] == new.station_id:
-        return row
-    return None
+    digest = hashlib.sha256(new.body.encode()).hexdigest()[:16]
+    return f"{new.station_id}:{new.submission_token}:{digest}"
+
+
+def _replay(db: Database, new: NewOpinion) -> dict | None:
+    """The opinion this very submission already made, if any."""
+    key = _idempotency_key(new)
+    return _one(db, "select * from opinions where submission_token = ?", key) if key else None
 
 
 def _one(db: Database, sql: str, *params: object) -> dict | None:
@@ -118,13 +126,7 @@ def _insert(db: Database, new: NewOpinion) -> int:
     row = asdict(new)
     row["status"] = "spam" if row.pop("spam") else "new"
     row["consent"] = int(new.consent)
-    if (
-        new.submission_token
-        and db.execute(
-            "select 1 from opinions where submission_token = ?", [new.submission_token]
-        ).fetchone()
-    ):
-        row["submission_token"] = None  # same token, different text: a new opinion
+    row["submission_token"] = _idempotency_key(new)
     for _attempt in range(10):
         row["receipt"] = receipts.new_code()
         try:

@@ -37,7 +37,7 @@ class Photo:
 def prepare(raw: bytes, max_bytes: int, max_pixels: int) -> Photo:
     """Verify and re-encode one uploaded image, or raise PhotoError."""
     if len(raw) > max_bytes:
-        raise PhotoError(f"照片太大了(超过 {max_bytes // (1024 * 1024)} MB),请换一张或先压缩")
+        raise PhotoError(f"照片太大了(超过 {max_bytes / 1048576:.3g} MB),请换一张或先压缩")
     if not raw:
         raise PhotoError("照片是空的,请重新选择")
     try:

@@ -28,6 +28,7 @@ from sqlite_utils.migrations import Migrations
 migrations = Migrations("feedback")
 
 STATION_KINDS = ("议事亭", "联络站", "公告栏", "微信群", "其他")
+RATINGS = ("满意", "基本满意", "不满意")
 
 
 @migrations(name="0001_initial")

@@ -57,9 +57,7 @@ def test_add_refuses_a_taken_code(runner, db):
     assert db["stations"].count == 1
 
 
-@pytest.mark.parametrize(
-    "encoding", ["utf-8", "utf-8-sig", "gbk"], ids=["utf8", "utf8-bom", "gbk"]
-)
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk"], ids=["utf8", "utf8-bom", "gbk"])
 def test_import_as_excel_saves_it(runner, db, tmp_path, encoding):
     path = tmp_path / "stations.csv"
     path.write_bytes((HEADER + ROWS).replace("\n", "\r\n").encode(encoding))
