@@ -11,10 +11,11 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
-from feedback import config, photos, poster_layout, posters, stations
+from feedback import clock, config, photos, poster_layout, posters, receipts, stations
+from feedback import opinion_import as opinion_import_
 from feedback.db import get_db, migrate
 from feedback.fonts import FontMissing, PosterFonts
-from feedback.schema import STATION_KINDS
+from feedback.schema import CHANNELS, STATION_KINDS
 
 DEMO_STATIONS = (
     {"code": "liulong-ting", "name": "六龙村议事亭", "town": "甲镇", "village": "六龙村",
@@ -35,8 +36,8 @@ def main() -> None:
 
 
 def init_app(app) -> None:
-    for command in (init_command, demo_command, station_group, poster_command, posters_command,
-                    serve_command):  # fmt: skip
+    for command in (init_command, demo_command, station_group, opinion_group, poster_command,
+                    posters_command, serve_command):  # fmt: skip
         app.cli.add_command(command)
 
 
@@ -160,6 +161,85 @@ def _set_active(codes: tuple[str, ...], active: bool) -> None:
     for code in codes:
         stations.set_active(db, code, active)
         click.echo(f"{'Enabled' if active else 'Disabled'} {code}")
+
+
+@click.group("opinion")
+def opinion_group() -> None:
+    """Opinions gathered offline: paper forms, market-day stalls, home visits."""
+
+
+@opinion_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--station", "code", required=True, help="Station the opinions belong to.")
+@click.option(
+    "--channel",
+    default="paper",
+    show_default=True,
+    help="How they were gathered: "
+    + ", ".join(f"{code} ({label})" for code, label in CHANNELS.items() if code != "form"),
+)
+@click.option("--collected-by", help="The deputy or clerk who gathered them.")
+@click.option(
+    "--allow-duplicate",
+    is_flag=True,
+    help="Import even if this file or these rows were imported before.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list of {id, receipt}.")
+@with_appcontext
+def opinion_import(file: Path, code: str, channel: str, collected_by: str | None,
+                   allow_duplicate: bool, as_json: bool) -> None:  # fmt: skip
+    """Import opinions from a CSV file (UTF-8, UTF-8 with BOM, GBK) or an .xlsx workbook.
+
+    Columns body,category,created_at,name,phone (only body required; Chinese headers
+    内容,类别,时间,姓名,电话 also work). A file with any bad row imports nothing.
+    """
+    db = get_db()
+    station = stations.get(db, code)
+    if station is None:
+        raise click.ClickException(f"no station with code {code}")
+    try:
+        channel = opinion_import_.channel_code(channel)
+        parsed = opinion_import_.parse(
+            file.name,
+            file.read_bytes(),
+            station["id"],
+            current_app.config["FEEDBACK_CATEGORIES"],
+            clock.now(),
+        )
+        digest = opinion_import_.file_digest(file.read_bytes())
+        if not allow_duplicate:
+            _refuse_duplicates(db, station, file, digest, parsed)
+    except opinion_import_.RowsRejected as rejected:
+        for error in rejected.errors:
+            click.echo(f"{file}: {error}", err=True)
+        raise click.ClickException(f"{file}: {rejected}") from None
+    except opinion_import_.ImportRefused as error:
+        raise click.ClickException(f"{file}: {error}") from None
+    with click.progressbar(length=len(parsed), label="Importing", file=sys.stderr) as bar:
+        import_id, done = opinion_import_.store(
+            db, station["id"], file.name, digest, parsed, channel, collected_by, "cli",
+            on_row=lambda: bar.update(1),
+        )  # fmt: skip
+    if as_json:
+        rows = [{"id": row.id, "receipt": receipts.display(row.receipt)} for row in done]
+        click.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    for row in done:
+        click.echo(f"line {row.line}: #{row.id} {receipts.display(row.receipt)}")
+    click.echo(f"Imported {len(done)} opinions for {station['code']} (import #{import_id})")
+
+
+def _refuse_duplicates(db, station: dict, file: Path, digest: str, parsed: list) -> None:
+    earlier = opinion_import_.already_imported(db, station["id"], digest)
+    if earlier:
+        raise opinion_import_.ImportRefused(
+            f"this file was already imported for {station['code']} on "
+            f"{clock.display(earlier['created_at'])} (import #{earlier['id']}, "
+            f"{earlier['rows']} opinions); use --allow-duplicate to import it again"
+        )
+    repeated = opinion_import_.duplicate_rows(db, station["id"], parsed)
+    if repeated:
+        raise opinion_import_.RowsRejected(repeated)
 
 
 SIZE_OPTION = click.option(

@@ -20,6 +20,9 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp, Validatio
 
 from feedback.schema import RATINGS, STATION_KINDS
 
+BODY_MIN, BODY_MAX = 5, 2000
+PHONE_PATTERN = r"^1[3-9][0-9]{9}$"  # a mainland mobile number
+
 
 def _strip(value: str | None) -> str | None:
     return value.strip() if isinstance(value, str) else value
@@ -88,7 +91,7 @@ class StationForm(Form):
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u2060\ufeff"))
 
 
-def _clean_text(value: str | None) -> str | None:
+def clean_text(value: str | None) -> str | None:
     """Trim, and drop control characters (NUL, C1...) and zero-width spaces no one types."""
     if not isinstance(value, str):
         return value
@@ -96,13 +99,13 @@ def _clean_text(value: str | None) -> str | None:
     return "".join(ch for ch in value if ch in "\n\t" or unicodedata.category(ch) != "Cc").strip()
 
 
-def _clean_line(value: str | None) -> str | None:
-    """Like _clean_text, for one-line fields: line breaks become spaces."""
-    value = _clean_text(value)
+def clean_line(value: str | None) -> str | None:
+    """Like clean_text, for one-line fields: line breaks become spaces."""
+    value = clean_text(value)
     return " ".join(value.split()) if isinstance(value, str) else value
 
 
-def _digits(value: str | None) -> str | None:
+def phone_digits(value: str | None) -> str | None:
     """A phone number as typed (full-width digits, spaces, dashes, +86) to plain digits."""
     if not isinstance(value, str):
         return value
@@ -115,23 +118,23 @@ class OpinionForm(FlaskForm):
 
     body = TextAreaField(
         "意见建议",
-        filters=[_clean_text],
+        filters=[clean_text],
         validators=[
             DataRequired("请写下您的意见建议"),
-            Length(min=5, message="请至少写 5 个字,把事情说清楚一些"),
-            Length(max=2000, message="最多 2000 字,请精简一些"),
+            Length(min=BODY_MIN, message=f"请至少写 {BODY_MIN} 个字,把事情说清楚一些"),
+            Length(max=BODY_MAX, message=f"最多 {BODY_MAX} 字,请精简一些"),
         ],
     )
     category = SelectField("类别", validate_choice=False)
     name = StringField(
-        "姓名", filters=[_clean_line], validators=[Length(max=20, message="姓名最多 20 个字")]
+        "姓名", filters=[clean_line], validators=[Length(max=20, message="姓名最多 20 个字")]
     )
     phone = StringField(
         "手机号",
-        filters=[_digits],
+        filters=[phone_digits],
         validators=[
             Optional(),
-            Regexp(r"^1[3-9][0-9]{9}$", message="请填写 11 位手机号码,例如 13812345678"),
+            Regexp(PHONE_PATTERN, message="请填写 11 位手机号码,例如 13812345678"),
         ],
     )
     consent = BooleanField("同意")

@@ -36,6 +36,7 @@ class NewOpinion:
     collected_by: str | None = None
     submission_token: str | None = None
     spam: bool = False
+    import_id: int | None = None
     created_at: str = field(default_factory=clock.stamp)
 
 
@@ -71,7 +72,7 @@ def create(
                 raise _Replayed(earlier)
             if not ratelimit.allowed(db, limits):
                 raise RateLimited()
-            opinion_id = _insert(db, new)
+            opinion_id, _receipt = insert(db, new)
             for name, photo in files:
                 _insert_row(db, "photos", {
                     "opinion_id": opinion_id, "filename": name, "width": photo.width,
@@ -122,7 +123,8 @@ def _insert_row(db: Database, table: str, row: dict) -> int:
     ).lastrowid
 
 
-def _insert(db: Database, new: NewOpinion) -> int:
+def insert(db: Database, new: NewOpinion) -> tuple[int, str]:
+    """Insert one opinion with a fresh receipt code; call inside a write transaction."""
     row = asdict(new)
     row["status"] = "spam" if row.pop("spam") else "new"
     row["consent"] = int(new.consent)
@@ -131,7 +133,7 @@ def _insert(db: Database, new: NewOpinion) -> int:
         row["receipt"] = receipts.new_code()
         try:
             with db.atomic():
-                return _insert_row(db, "opinions", row)
+                return _insert_row(db, "opinions", row), row["receipt"]
         except sqlite3.IntegrityError as error:
             if "opinions.receipt" not in str(error):
                 raise

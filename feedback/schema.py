@@ -29,6 +29,15 @@ migrations = Migrations("feedback")
 
 STATION_KINDS = ("议事亭", "联络站", "公告栏", "微信群", "其他")
 RATINGS = ("满意", "基本满意", "不满意")
+# Where an opinion came from: the QR form, or gathered offline and entered by staff.
+CHANNELS = {
+    "form": "二维码表单",
+    "paper": "纸质意见表",
+    "market": "赶圩日摊位",
+    "visit": "代表走访",
+    "phone": "电话",
+    "other": "其他",
+}
 
 
 @migrations(name="0001_initial")
@@ -180,5 +189,30 @@ def rate_counters(db: Database) -> None:
             count INTEGER NOT NULL,
             PRIMARY KEY (bucket, window)
         ) WITHOUT ROWID;
+        """,
+    )
+
+
+@migrations(name="0003_opinion_imports")
+def opinion_imports(db: Database) -> None:
+    """Opinions gathered offline (paper forms, market stalls, home visits) arrive in files;
+    each file is recorded once per station so the same file is not imported twice."""
+    _run_script(
+        db,
+        """
+        CREATE TABLE opinion_imports (
+            id INTEGER PRIMARY KEY,
+            station_id INTEGER NOT NULL REFERENCES stations (id),
+            sha256 TEXT NOT NULL,
+            filename TEXT NOT NULL,
+            rows INTEGER NOT NULL,
+            channel TEXT NOT NULL,
+            collected_by TEXT,
+            actor TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX opinion_imports_station_sha ON opinion_imports (station_id, sha256);
+        ALTER TABLE opinions ADD COLUMN import_id INTEGER REFERENCES opinion_imports (id);
+        CREATE INDEX opinions_import ON opinions (import_id);
         """,
     )

@@ -1,4 +1,5 @@
-"""Reading spreadsheets as Chinese offices save them: CSV in UTF-8, UTF-8 with BOM, or GBK.
+"""Reading spreadsheets as Chinese offices save them: CSV in UTF-8, UTF-8 with BOM or GBK,
+and Excel workbooks (.xlsx, first sheet).
 
 Shared by every import so each one reports bad rows the same way: by line number, all of
 them at once, before anything is stored.
@@ -8,8 +9,15 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import Any
+
+MAX_FILE_BYTES = 20 * 1024 * 1024
+# A workbook unpacks to far more than its size; past this it is a zip bomb, not a sheet.
+MAX_XLSX_UNPACKED = 200 * 1024 * 1024
 
 
 class TableError(ValueError):
@@ -19,7 +27,27 @@ class TableError(ValueError):
 @dataclass(frozen=True)
 class Row:
     line: int
-    values: dict[str, str]
+    values: dict[str, Any]  # str from CSV; str, number or datetime from a workbook
+
+
+def read_table(
+    filename: str,
+    data: bytes,
+    columns: tuple[str, ...],
+    required: tuple[str, ...],
+    aliases: Mapping[str, str],
+) -> list[Row]:
+    """The rows of a CSV file or of a workbook's first sheet (told apart by content)."""
+    if len(data) > MAX_FILE_BYTES:
+        raise TableError(
+            f"the file is {len(data) / 1048576:.0f} MB; the limit is "
+            f"{MAX_FILE_BYTES // 1048576} MB (split it into several files)"
+        )
+    if data.startswith(b"PK\x03\x04"):
+        return list(read_xlsx(data, columns, required, aliases))
+    if filename.lower().endswith((".xlsx", ".xlsm", ".xls")):
+        raise TableError("this is not an Excel .xlsx workbook (save it again as .xlsx or CSV)")
+    return list(read_csv(data, columns, required, aliases))
 
 
 def decode(data: bytes) -> str:
@@ -49,7 +77,66 @@ def read_csv(
     if not text.strip():
         raise TableError("the file is empty")
     reader = csv.reader(io.StringIO(text, newline=""))
-    header = next(reader)
+    names = _header(next(reader), columns, required, aliases)
+    for cells in reader:
+        if not any(cell.strip() for cell in cells):
+            continue
+        yield _row(reader.line_num, names, cells)
+
+
+def read_xlsx(
+    data: bytes, columns: tuple[str, ...], required: tuple[str, ...], aliases: Mapping[str, str]
+) -> Iterator[Row]:
+    """Rows of the first sheet; line numbers are Excel's row numbers."""
+    from openpyxl import load_workbook
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = archive.namelist()
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except zipfile.BadZipFile:
+        raise TableError("this is not an Excel .xlsx workbook (the zip is damaged)") from None
+    if "xl/workbook.xml" not in names:
+        raise TableError("this is a zip file but not an Excel .xlsx workbook")
+    if unpacked > MAX_XLSX_UNPACKED:
+        raise TableError("the workbook unpacks to over 200 MB; refusing it (a zip bomb?)")
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises many kinds for a broken workbook
+        raise TableError(f"cannot open the workbook: {error}") from None
+    try:
+        sheet = workbook.worksheets[0]
+        rows = sheet.iter_rows(values_only=True)
+        header = next(rows, None)
+        if header is None:
+            raise TableError("the first sheet is empty")
+        names = _header([_text(v) for v in header], columns, required, aliases)
+        for number, values in enumerate(rows, start=2):
+            cells = [_text(v) if not isinstance(v, (datetime, date, time)) else v for v in values]
+            if not any(str(cell).strip() for cell in cells if cell is not None):
+                continue
+            while cells and (cells[-1] is None or cells[-1] == ""):
+                cells.pop()  # Excel's trailing empty cells are not extra columns
+            yield _row(number, names, cells)
+    finally:
+        workbook.close()
+
+
+def _text(value: Any) -> str:
+    """A workbook cell as text: 13812345678.0 -> '13812345678', None -> ''."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _header(
+    header: list[str], columns: tuple[str, ...], required: tuple[str, ...],
+    aliases: Mapping[str, str],
+) -> list[str | None]:  # fmt: skip
+    while header and not header[-1].strip():
+        header = header[:-1]
     names = [_canonical(h, columns, aliases) for h in header]
     unknown = [h for h, n in zip(header, names, strict=True) if n is None and h.strip()]
     if unknown:
@@ -62,13 +149,14 @@ def read_csv(
     duplicated = {n for n in names if n and names.count(n) > 1}
     if duplicated:
         raise TableError(f"line 1: column(s) given twice: {', '.join(sorted(duplicated))}")
-    for cells in reader:
-        if not any(cell.strip() for cell in cells):
-            continue
-        values = {n: c for n, c in zip(names, cells, strict=False) if n}
-        if len(cells) > len(names):
-            values["__extra__"] = ",".join(cells[len(names) :])
-        yield Row(reader.line_num, values)
+    return names
+
+
+def _row(line: int, names: list[str | None], cells: list[Any]) -> Row:
+    values = {n: c for n, c in zip(names, cells, strict=False) if n}
+    if len(cells) > len(names):
+        values["__extra__"] = ",".join(str(c) for c in cells[len(names) :])
+    return Row(line, values)
 
 
 def _canonical(header: str, columns: tuple[str, ...], aliases: Mapping[str, str]) -> str | None:
