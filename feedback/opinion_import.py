@@ -50,9 +50,22 @@ class RowsRejected(ImportRefused):
 
 
 @dataclass(frozen=True)
+class Problem:
+    """What is wrong with a row, for the command line (English) and staff pages (Chinese)."""
+
+    en: str
+    zh: str
+
+    def __str__(self) -> str:
+        return self.en
+
+
+@dataclass(frozen=True)
 class Parsed:
     line: int
+    values: dict  # the row as read, for showing it back
     opinion: NewOpinion
+    problems: tuple[Problem, ...]
     dated: bool  # the file gave a date (an empty one means "now")
 
 
@@ -75,27 +88,36 @@ def channel_code(value: str) -> str:
     )
 
 
-def parse(
+def check(
     filename: str, data: bytes, station_id: int, categories: Mapping[str, str], now: datetime
 ) -> list[Parsed]:
-    """Check every row; raise RowsRejected naming each bad line, or return them all."""
+    """Every row with its problems (none for a good row); ImportRefused for a bad file."""
     try:
         rows = tabular.read_table(filename, data, COLUMNS, REQUIRED_COLUMNS, CHINESE_HEADERS)
     except tabular.TableError as error:
         raise ImportRefused(str(error)) from None
     if not rows:
         raise ImportRefused("the file has a header but no opinions")
-    parsed, errors = [], []
+    checked = []
     for row in rows:
-        problems: list[str] = []
+        problems: list[Problem] = []
         opinion = _opinion(row.values, station_id, categories, now, problems)
-        if problems:
-            errors.append(LineError(row.line, "; ".join(problems)))
-        else:
-            parsed.append(Parsed(row.line, opinion, bool(_text(row.values.get("created_at")))))
+        dated = bool(_text(row.values.get("created_at")))
+        checked.append(Parsed(row.line, row.values, opinion, tuple(problems), dated))
+    return checked
+
+
+def parse(
+    filename: str, data: bytes, station_id: int, categories: Mapping[str, str], now: datetime
+) -> list[Parsed]:
+    """Check every row; raise RowsRejected naming each bad line, or return them all."""
+    checked = check(filename, data, station_id, categories, now)
+    errors = [
+        LineError(row.line, "; ".join(map(str, row.problems))) for row in checked if row.problems
+    ]
     if errors:
         raise RowsRejected(errors)
-    return parsed
+    return checked
 
 
 def _text(value: object) -> str:
@@ -104,46 +126,66 @@ def _text(value: object) -> str:
 
 def _opinion(
     values: Mapping[str, object], station_id: int, categories: Mapping[str, str],
-    now: datetime, problems: list[str],
+    now: datetime, problems: list[Problem],
 ) -> NewOpinion:  # fmt: skip
+    add = problems.append
     if "__extra__" in values:
-        problems.append("more cells than columns (a comma inside the text? quote it)")
+        add(Problem("more cells than columns (a comma inside the text? quote it)",
+                    "单元格比表头多(文字里有逗号?请加引号)"))  # fmt: skip
     body = clean_text(str(values.get("body") or "")) or ""
+    n = len(body)
     if not body:
-        problems.append("body is empty")
-    elif len(body) < BODY_MIN:
-        problems.append(f"body has {len(body)} characters; at least {BODY_MIN}")
-    elif len(body) > BODY_MAX:
-        problems.append(f"body has {len(body)} characters; at most {BODY_MAX}")
+        add(Problem("body is empty", "内容是空的"))
+    elif n < BODY_MIN:
+        add(Problem(f"body has {n} characters; at least {BODY_MIN}",
+                    f"内容只有 {n} 个字,至少 {BODY_MIN} 个"))  # fmt: skip
+    elif n > BODY_MAX:
+        add(Problem(f"body has {n} characters; at most {BODY_MAX}",
+                    f"内容有 {n} 个字,最多 {BODY_MAX} 个"))  # fmt: skip
     category = _category(_text(values.get("category")), categories, problems)
-    created_at = _when(values.get("created_at"), now, problems)
+    try:
+        created_at = when(values.get("created_at"), now)
+    except DateProblem as problem:
+        add(problem.problem)
+        created_at = now
     name = clean_line(_text(values.get("name"))) or None
     if name and len(name) > NAME_MAX:
-        problems.append(f"name has {len(name)} characters; at most {NAME_MAX}")
+        add(Problem(f"name has {len(name)} characters; at most {NAME_MAX}",
+                    f"姓名最多 {NAME_MAX} 个字"))  # fmt: skip
     phone = phone_digits(_text(values.get("phone"))) or None
     if phone and not re.match(PHONE_PATTERN, phone):
-        problems.append(f"phone {values.get('phone')!s} is not a mainland mobile number")
+        typed = values.get("phone")
+        add(Problem(f"phone {typed!s} is not a mainland mobile number",
+                    f"电话 {typed!s} 不是 11 位手机号码"))  # fmt: skip
     return NewOpinion(
         station_id=station_id, body=body, category=category, name=name, phone=phone,
         consent=bool(name or phone), created_at=clock.stamp(created_at),
     )  # fmt: skip
 
 
-def _category(value: str, categories: Mapping[str, str], problems: list[str]) -> str:
+def _category(value: str, categories: Mapping[str, str], problems: list[Problem]) -> str:
     if not value:
         return "other"
     for code, label in categories.items():
-        if value.lower() == code or value == label:
+        if value.lower() == code or value == label:  # noqa: SIM109
             return code
-    problems.append(
+    problems.append(Problem(
         f"unknown category {value!r}; use one of "
-        + ", ".join(f"{label} ({code})" for code, label in categories.items())
-    )
+        + ", ".join(f"{label} ({code})" for code, label in categories.items()),
+        f"没有“{value}”这个类别,可用:" + "、".join(categories.values()),
+    ))  # fmt: skip
     return "other"
 
 
-def _when(value: object, now: datetime, problems: list[str]) -> datetime:
-    """Dates as Excel and people write them; naive times are China time."""
+class DateProblem(ValueError):
+    def __init__(self, problem: Problem):
+        self.problem = problem
+        super().__init__(problem.en)
+
+
+def when(value: object, now: datetime) -> datetime:
+    """A date as Excel and people write it (naive means China time); empty means now.
+    Raises DateProblem for an unreadable, impossible or future date."""
     if isinstance(value, datetime):
         moment = value
     elif isinstance(value, date):
@@ -155,20 +197,20 @@ def _when(value: object, now: datetime, problems: list[str]) -> datetime:
         match = _DATE.match(text)
         try:
             if match:
-                parts = [int(p) for p in match.groups(default="0")]
-                moment = datetime(*parts)  # type: ignore[arg-type]
+                moment = datetime(*(int(p) for p in match.groups(default="0")))  # type: ignore[misc]
             else:
                 moment = datetime.fromisoformat(text)
         except ValueError:
-            problems.append(
-                f"{text!r} is not a real date" if match
-                else f"cannot read the date {text!r}; write it like 2026-03-01 09:30"
-            )  # fmt: skip
-            return now
+            raise DateProblem(
+                Problem(f"{text!r} is not a real date", f"“{text}”不是真实存在的日期") if match
+                else Problem(f"cannot read the date {text!r}; write it like 2026-03-01 09:30",
+                             f"看不懂日期“{text}”,请写成 2026-03-01 09:30 这样")
+            ) from None  # fmt: skip
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=clock.CHINA)
     if moment > now + timedelta(minutes=5):
-        problems.append(f"the date {clock.display(clock.stamp(moment))} is in the future")
+        shown = clock.display(clock.stamp(moment))
+        raise DateProblem(Problem(f"the date {shown} is in the future", f"日期 {shown} 还没到"))
     return moment
 
 
