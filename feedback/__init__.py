@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask
+from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from feedback import config, db, paths
@@ -25,9 +26,16 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
 
-    from feedback import cli, intake, public
+    from feedback import admin, auth, cli, intake, privacy, public
 
     app.register_blueprint(public.bp)
     app.register_blueprint(intake.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(admin.bp)
+    app.add_template_filter(privacy.mask_phone, "masked")
+    # Every form is CSRF-checked; the villager's pages check in the form itself so that a
+    # stale token re-renders the form with what was typed instead of a bare error.
+    csrf = CSRFProtect(app)
+    csrf.exempt(intake.bp)
     cli.init_app(app)
     return app

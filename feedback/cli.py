@@ -10,11 +10,7 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
-from feedback import (
-    config,
-    photos,
-    stations,
-)  # fmt: skip
+from feedback import config, photos, stations, users
 from feedback.db import get_db, migrate
 
 DEMO_STATIONS = (
@@ -40,7 +36,7 @@ def init_app(app) -> None:
     from feedback.cli_stations import poster_command, posters_command, station_group
 
     for command in (init_command, demo_command, station_group, opinion_group, poster_command,
-                    posters_command, serve_command):  # fmt: skip
+                    posters_command, serve_command, user_group):  # fmt: skip
         app.cli.add_command(command)
 
 
@@ -77,6 +73,31 @@ def demo_command() -> None:
     for station in DEMO_STATIONS:
         stations.add(db, station, actor="demo")
     click.echo(f"Added {len(DEMO_STATIONS)} demo stations")
+
+
+@click.group("user")
+def user_group() -> None:
+    """Staff accounts."""
+
+
+@user_group.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(users.ROLES), required=True,
+              help="admin: every town; clerk: one town.")  # fmt: skip
+@click.option("--town", help="The clerk's town.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@with_appcontext
+def user_add(name: str, role: str, town: str | None, password_stdin: bool) -> None:
+    """Add a staff account; the password is asked for (or read from stdin)."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = users.add(get_db(), name, password, role, town)
+    except users.UserError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Added {user['role']} {user['username']} ({user['town'] or 'every town'})")
 
 
 @click.command("serve")

@@ -81,7 +81,7 @@ def opinion_import(file: Path, code: str, channel: str, collected_by: str | None
             click.echo(f"{file}: {error}", err=True)
         raise click.ClickException(f"{file}: {rejected}") from None
     except opinion_import_.ImportRefused as error:
-        raise click.ClickException(f"{file}: {error}") from None
+        raise click.ClickException(f"{file}: {error}; nothing was imported") from None
     with click.progressbar(length=len(parsed), label="Importing", file=sys.stderr) as bar:
         import_id, done = opinion_import_.store(
             db, station["id"], file.name, digest, parsed, channel, collected_by, "cli",

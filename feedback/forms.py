@@ -113,8 +113,8 @@ def phone_digits(value: str | None) -> str | None:
     return re.sub(r"^(\+?86)", "", value) if len(value) > 11 else value
 
 
-class OpinionForm(FlaskForm):
-    """The villager's form on /s/<code>; photos are checked by feedback.photos."""
+class OpinionFields(Form):
+    """What an opinion is made of, wherever it is typed: the villager's form or a clerk's."""
 
     body = TextAreaField(
         "意见建议",
@@ -138,8 +138,6 @@ class OpinionForm(FlaskForm):
         ],
     )
     consent = BooleanField("同意")
-    website = StringField("网址")  # honeypot: hidden from people, filled in by bots
-    submission_token = HiddenField()
 
     def validate_category(self, field: SelectField) -> None:
         if field.data not in {choice.value for choice in field.choices if choice.value}:
@@ -148,6 +146,13 @@ class OpinionForm(FlaskForm):
     def validate_consent(self, field: BooleanField) -> None:
         if (self.name.data or self.phone.data) and not field.data:
             raise ValidationError("留了姓名或电话,请勾选同意,我们才能联系您")
+
+
+class OpinionForm(FlaskForm, OpinionFields):
+    """The villager's form on /s/<code>; photos are checked by feedback.photos."""
+
+    website = StringField("网址")  # honeypot: hidden from people, filled in by bots
+    submission_token = HiddenField()
 
 
 class RatingField(RadioField):

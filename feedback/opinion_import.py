@@ -35,7 +35,7 @@ CHINESE_HEADERS = {
 NAME_MAX = 20
 _DATE = re.compile(
     r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?"
-    r"(?:[ T]+(\d{1,2})[:：时](\d{1,2})(?:[:：分](\d{1,2})秒?)?)?$"
+    r"(?:[ T]*(\d{1,2})[:：时](\d{1,2})分?(?:[:：](\d{1,2})秒?)?)?$"
 )
 
 
@@ -80,11 +80,11 @@ def channel_code(value: str) -> str:
     """A channel by its code (paper) or its label (纸质意见表)."""
     value = value.strip()
     for code, label in CHANNELS.items():
-        if value in (code, label):
+        if value in (code, label) and code != "form":
             return code
     raise ImportRefused(
         f"unknown channel {value!r}; use one of "
-        + ", ".join(f"{label} ({code})" for code, label in CHANNELS.items())
+        + ", ".join(f"{label} ({code})" for code, label in CHANNELS.items() if code != "form")
     )
 
 

@@ -110,6 +110,9 @@ class PdfWriter:
     def save(self, path: Path) -> None:
         self.pdf.output(str(path))
 
+    def bytes(self) -> bytes:
+        return bytes(self.pdf.output())
+
 
 @dataclass(frozen=True)
 class PosterFiles:

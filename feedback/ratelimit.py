@@ -1,7 +1,8 @@
-"""Submission limits shared by every gunicorn worker, counted in SQLite per hour.
+"""Limits shared by every gunicorn worker, counted in SQLite in fixed time windows.
 
-A whole village may share one carrier-NAT address, so the first limit is per device (a
-long-lived random cookie) and the per-address limit is a generous ceiling above it.
+Submissions: a whole village may share one carrier-NAT address, so the first limit is per
+device (a long-lived random cookie) and the per-address limit is a generous ceiling above
+it. Staff logins: failed attempts per account and per address.
 """
 
 from __future__ import annotations
@@ -11,34 +12,36 @@ from collections.abc import Sequence
 
 from sqlite_utils import Database
 
-WINDOW_SECONDS = 3600
+HOUR = 3600
+KEEP_SECONDS = 2 * HOUR  # longer than any window in use
 
 Bucket = tuple[str, int]  # (key, allowed per window)
 
 
-def _window() -> int:
-    return int(time.time() // WINDOW_SECONDS)
+def _window_start(seconds: int) -> int:
+    now = int(time.time())
+    return now - now % seconds
 
 
-def allowed(db: Database, buckets: Sequence[Bucket]) -> bool:
-    """Whether one more submission fits every bucket (read only)."""
-    window = _window()
+def allowed(db: Database, buckets: Sequence[Bucket], seconds: int = HOUR) -> bool:
+    """Whether one more event fits every bucket (read only)."""
+    start = _window_start(seconds)
     for key, limit in buckets:
         row = db.execute(
-            "select count from rate_counters where bucket = ? and window = ?", [key, window]
+            "select count from rate_counters where bucket = ? and window = ?", [key, start]
         ).fetchone()
         if row and row[0] >= limit:
             return False
     return True
 
 
-def count(db: Database, buckets: Sequence[Bucket]) -> None:
-    """Count one submission in every bucket; call inside the write transaction."""
-    window = _window()
+def count(db: Database, buckets: Sequence[Bucket], seconds: int = HOUR) -> None:
+    """Count one event in every bucket; call inside the write transaction."""
+    start = _window_start(seconds)
     for key, _limit in buckets:
         db.execute(
             "insert into rate_counters (bucket, window, count) values (?, ?, 1) "
             "on conflict (bucket, window) do update set count = count + 1",
-            [key, window],
+            [key, start],
         )
-    db.execute("delete from rate_counters where window < ?", [window - 1])
+    db.execute("delete from rate_counters where window < ?", [int(time.time()) - KEEP_SECONDS])

@@ -69,18 +69,21 @@ def slip(opinion: dict, station: dict, base_url: str, fonts: PosterFonts, size: 
     return Layout(width, height, items)
 
 
+def slips_pdf(
+    rows: Iterable[tuple[dict, dict]], base_url: str, fonts: PosterFonts, size: str = "a6"
+) -> PdfWriter:
+    """One slip a page for each (opinion, station)."""
+    writer = PdfWriter(fonts)
+    for opinion, station in rows:
+        writer.add(slip(opinion, station, base_url, fonts, size))
+    return writer
+
+
 def write_slips(
     path: Path,
     rows: Iterable[tuple[dict, dict]],
     base_url: str,
     fonts: PosterFonts,
     size: str = "a6",
-) -> int:
-    """One slip a page for each (opinion, station); returns the page count."""
-    writer = PdfWriter(fonts)
-    count = 0
-    for opinion, station in rows:
-        writer.add(slip(opinion, station, base_url, fonts, size))
-        count += 1
-    writer.save(path)
-    return count
+) -> None:
+    slips_pdf(rows, base_url, fonts, size).save(path)

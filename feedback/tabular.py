@@ -51,18 +51,44 @@ def read_table(
 
 
 def decode(data: bytes) -> str:
-    """Decode CSV bytes: UTF-8 (with or without BOM), else GB18030, the superset of GBK."""
+    """Decode CSV bytes: UTF-8 (with or without BOM), else GB18030, the superset of GBK.
+
+    A file mixing both (lines pasted from two sources) is refused rather than half garbled.
+    """
     try:
         return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as error:
+        utf8_error = error
     try:
-        return data.decode("gb18030")
+        text = data.decode("gb18030")
     except UnicodeDecodeError as error:
         raise TableError(
-            f"cannot read the file as UTF-8 or GBK (bad byte at offset {error.start}); "
+            f"line {_line_of(data, error.start)}: cannot read the file as UTF-8 or GBK; "
             "save it from Excel as 'CSV UTF-8' or 'CSV'"
         ) from None
+    utf8_lines = [
+        number for number, line in enumerate(data.split(b"\n"), start=1)
+        if not line.isascii() and _is_utf8(line)
+    ]  # fmt: skip
+    if utf8_lines:
+        raise TableError(
+            f"line {_line_of(data, utf8_error.start)}: the file mixes GBK and UTF-8 "
+            f"(UTF-8 on line(s) {', '.join(map(str, utf8_lines[:10]))}); "
+            "save it again from Excel as one CSV"
+        )
+    return text
+
+
+def _is_utf8(line: bytes) -> bool:
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _line_of(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
 
 
 def read_csv(
@@ -76,12 +102,20 @@ def read_csv(
     text = decode(data)
     if not text.strip():
         raise TableError("the file is empty")
+    csv.field_size_limit(MAX_FILE_BYTES)
     reader = csv.reader(io.StringIO(text, newline=""))
-    names = _header(next(reader), columns, required, aliases)
-    for cells in reader:
-        if not any(cell.strip() for cell in cells):
-            continue
-        yield _row(reader.line_num, names, cells)
+    line = 1
+    try:
+        names = _header(next(reader), columns, required, aliases)
+        line = reader.line_num + 1
+        for cells in reader:
+            if any(cell.strip() for cell in cells):
+                while len(cells) > len(names) and not cells[-1].strip():
+                    cells.pop()  # Excel's trailing empty columns
+                yield _row(line, names, cells)
+            line = reader.line_num + 1  # a quoted cell may span lines: name its first
+    except csv.Error as error:
+        raise TableError(f"line {line}: {error} (an unclosed quote?)") from None
 
 
 def read_xlsx(

@@ -1,0 +1,57 @@
+"""Who may see what: an admin sees every town, a clerk only their own.
+
+Every staff read of stations, opinions and imports goes through a Scope, so the town rule
+lives here once instead of in each view. Anything outside the scope is a plain 404, so a
+clerk of another town learns nothing from trying URLs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import abort, g
+from sqlite_utils import Database
+
+
+@dataclass(frozen=True)
+class Scope:
+    town: str | None  # None: every town (admin)
+
+    @classmethod
+    def of(cls, user: dict) -> Scope:
+        return cls(None if user["role"] == "admin" else user["town"])
+
+    def _where(self, alias: str = "stations") -> tuple[str, list]:
+        if self.town is None:
+            return "1", []
+        return f"{alias}.town = ?", [self.town]
+
+    def stations(self, db: Database, active_only: bool = True) -> list[dict]:
+        where, params = self._where()
+        if active_only:
+            where += " and stations.active = 1"
+        return list(db.query(f"select * from stations where {where} order by town, name", params))
+
+    def station(self, db: Database, station_id: int) -> dict:
+        where, params = self._where()
+        row = next(db.query(f"select * from stations where id = ? and {where}",
+                            [station_id, *params]), None)  # fmt: skip
+        return row if row is not None else abort(404)
+
+    def opinion(self, db: Database, opinion_id: int) -> dict:
+        where, params = self._where("s")
+        row = next(db.query(
+            f"select o.* from opinions o join stations s on s.id = o.station_id "
+            f"where o.id = ? and {where}", [opinion_id, *params]), None)  # fmt: skip
+        return row if row is not None else abort(404)
+
+    def opinion_import(self, db: Database, import_id: int) -> dict:
+        where, params = self._where("s")
+        row = next(db.query(
+            f"select i.* from opinion_imports i join stations s on s.id = i.station_id "
+            f"where i.id = ? and {where}", [import_id, *params]), None)  # fmt: skip
+        return row if row is not None else abort(404)
+
+
+def current() -> Scope:
+    return Scope.of(g.user)
