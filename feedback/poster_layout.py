@@ -108,33 +108,40 @@ def poster(station: dict, url: str, fonts: PosterFonts, title: str, size: str = 
     """The printed poster: title band, station, QR code, link, three steps, a closing line."""
     page_w, page_h = PAGE_SIZES[size]
     s = page_w / PAGE_SIZES["A4"][0]  # A3 is A4 scaled up
-    cx = page_w / 2
+    cx, room = page_w / 2, 186 * s
     items: list[Text | Box | QRCode] = [Box(0, 0, page_w, 50 * s, RED)]
-    title_size, _ = fit_text(fonts, title, 190 * s, 46 * s, 20 * s, bold=True)
-    items.append(Text(cx, 10 * s, title_size, title, bold=True, color=WHITE))
-    items.append(
-        Text(cx, 33 * s, 17 * s, f"{station['town']}人大 · 扫码给人大代表提意见建议", color=WHITE)
-    )
-
-    name_size, name_lines = fit_text(fonts, station["name"], 186 * s, 32 * s, 22 * s, bold=True)
-    y = 57 * s
-    for line in name_lines[:2]:
-        items.append(Text(cx, y, name_size, line, bold=True))
-        y += name_size * PT_TO_MM * 1.25
-    items.append(Text(cx, y + 1 * s, 15 * s, place_line(station), color=GREY))
+    items += _lines(fonts, title, cx, 10 * s, room, 46 * s, 20 * s, 1, bold=True, color=WHITE)
+    subtitle = f"{station['town']}人大 · 扫码给人大代表提意见建议"
+    items += _lines(fonts, subtitle, cx, 33 * s, room, 17 * s, 9 * s, 1, color=WHITE)
+    name = _lines(fonts, station["name"], cx, 57 * s, room, 32 * s, 22 * s, 2, bold=True)
+    items += name
+    y = name[-1].y + name[-1].size * PT_TO_MM * 1.3
+    items += _lines(fonts, place_line(station), cx, y, room, 15 * s, 8 * s, 1, color=GREY)
     if station.get("address"):
-        address_size, _ = fit_text(fonts, station["address"], 186 * s, 11 * s, 7 * s, bold=False)
-        items.append(Text(cx, y + 9 * s, address_size, station["address"], color=GREY))
+        items += _lines(fonts, station["address"], cx, y + 8 * s, room, 11 * s, 8 * s, 2,
+                        color=GREY)  # fmt: skip
 
     qr_size = 128 * s
     qr_top = 99 * s
     items.append(QRCode(cx - qr_size / 2, qr_top, qr_size, qr_modules(url)))
-    url_size, _ = fit_text(fonts, url, 186 * s, 14 * s, 7 * s, bold=False)
-    items.append(Text(cx, qr_top + qr_size + 6 * s, url_size, url))
+    items += _lines(fonts, url, cx, qr_top + qr_size + 6 * s, room, 14 * s, 6 * s, 2)
 
     items.extend(_steps(page_w, 252 * s, s))
     items.append(Text(cx, 282 * s, 14 * s, "事事有回应 · 件件有落实", bold=True, color=RED))
     return Layout(page_w, page_h, items)
+
+
+def _lines(
+    fonts: PosterFonts, text: str, cx: float, top: float, width: float, size: float,
+    min_size: float, max_lines: int, bold: bool = False, color: tuple[int, int, int] = INK,
+) -> list[Text]:  # fmt: skip
+    """Centred text shrunk to fit, then wrapped, at most max_lines (the last one cut with …)."""
+    size, lines = fit_text(fonts, text, width, size, min_size, bold)
+    if len(lines) > max_lines:
+        lines = lines[:max_lines]
+        lines[-1] = lines[-1][:-1] + "…"
+    step = size * PT_TO_MM * 1.25
+    return [Text(cx, top + i * step, size, line, bold, color) for i, line in enumerate(lines)]
 
 
 def _steps(page_w: float, top: float, s: float) -> list[Text | Box]:
@@ -157,16 +164,15 @@ def _steps(page_w: float, top: float, s: float) -> list[Text | Box]:
 def share_image(station: dict, url: str, fonts: PosterFonts, title: str) -> Layout:
     """A square card for village WeChat groups; WeChat reads the QR code on a long press."""
     side = 100.0
-    cx = side / 2
-    name_size, name_lines = fit_text(fonts, station["name"], 92, 20, 11, bold=True)
+    cx, room = side / 2, 92.0
+    name = _lines(fonts, station["name"], cx, 20, room, 20, 10, 2, bold=True)
+    place_top = name[-1].y + name[-1].size * PT_TO_MM * 1.3
     items: list[Text | Box | QRCode] = [
         Box(0, 0, side, 18, RED),
-        Text(
-            cx, 3.5, fit_text(fonts, title, 92, 24, 10, bold=True)[0], title, bold=True, color=WHITE
-        ),
-        Text(cx, 21, name_size, name_lines[0], bold=True),
-        Text(cx, 30, 10, place_line(station), color=GREY),
-        QRCode(cx - 24, 36, 48, qr_modules(url)),
-        Text(cx, 88, 12, "长按识别二维码 · 给人大代表提意见建议", color=RED, bold=True),
+        *_lines(fonts, title, cx, 3.5, room, 24, 10, 1, bold=True, color=WHITE),
+        *name,
+        *_lines(fonts, place_line(station), cx, place_top, room, 10, 6, 1, color=GREY),
+        QRCode(cx - 23, 40, 46, qr_modules(url)),
+        Text(cx, 89, 12, "长按识别二维码 · 给人大代表提意见建议", color=RED, bold=True),
     ]
     return Layout(side, side, items)
