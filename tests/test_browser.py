@@ -120,3 +120,64 @@ def test_unknown_station_shows_chinese_404(live_server, phone):
     response = phone.goto(f"{live_server}/s/no-such-place")
     assert response.status == 404
     assert "没有找到这个页面" in phone.locator("main").inner_text()
+
+
+@pytest.fixture
+def clerk_page(browser, live_server):
+    """A clerk of 甲镇 signed in, in a desktop-sized window."""
+    assert feedback_cli("demo").returncode == 0
+    added = feedback_cli("user", "add", "jia-clerk", "--role", "clerk", "--town", "甲镇",
+                         "--password-stdin", stdin="correct horse\n")  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    context = browser.new_context(viewport={"width": 1200, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    page.goto(f"{live_server}/admin/")
+    page.fill("#username", "jia-clerk")
+    page.fill("#password", "correct horse")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server}/admin/")
+    yield page
+    context.close()
+
+
+def test_clerk_types_in_a_paper_opinion_and_gets_a_slip(clerk_page, live_server, instance):
+    page = clerk_page
+    page.click("text=录入意见")
+    page.select_option("#station", label="甲镇 · 六龙村议事亭")
+    page.select_option("#channel", label="赶圩日摊位")
+    page.fill("#collected_by", "李代表")
+    page.fill("#created_at", "2026/3/1 9:30")
+    page.fill("#body", "赶圩日摊位反映:大塘村垃圾没人清运,堆成山了")
+    page.click("main button[type=submit]")
+    receipt = page.locator("#receipt").inner_text()
+    assert len(receipt) == 9 and "已录入" in page.locator("main").inner_text()
+    slip = page.request.get(live_server + page.locator("#slip-a6").get_attribute("href"))
+    assert slip.status == 200 and slip.body().startswith(b"%PDF")
+    page.goto(f"{live_server}/t/{receipt}")
+    assert "大塘村垃圾没人清运" in page.locator("main").inner_text()
+
+
+def test_clerk_upload_preview_shows_the_bad_row_and_stores_nothing(clerk_page, tmp_path, instance):
+    page = clerk_page
+    sheet = tmp_path / "赶圩日.csv"
+    sheet.write_bytes("内容,时间,电话\n村口路灯坏了三个月,2026-03-01,13812345678\n短,,123\n"
+                      .encode("gbk"))  # fmt: skip
+    page.click("text=批量导入")
+    page.select_option("#station", label="甲镇 · 大塘村人大代表联络站")
+    page.set_input_files("#file", str(sheet))
+    page.click("main button[type=submit]")
+    assert "整个文件都没有保存" in page.locator("#verdict").inner_text()
+    bad_row = page.locator("#rows tr.bad")
+    assert bad_row.count() == 1 and "内容只有 1 个字" in bad_row.inner_text()
+    assert "138****5678" in page.locator("#rows").inner_text()
+    assert page.locator("#confirm").count() == 0
+    assert connect(instance / "feedback.db")["opinions"].count == 0
+
+    sheet.write_bytes("内容,时间\n村口路灯坏了三个月,2026-03-01\n垃圾没人清运,\n".encode("gbk"))
+    page.click("text=重新选择文件")
+    page.select_option("#station", label="甲镇 · 大塘村人大代表联络站")
+    page.set_input_files("#file", str(sheet))
+    page.click("main button[type=submit]")
+    page.click("#confirm")
+    assert "已保存 2 条意见" in page.locator("main").inner_text()
+    assert connect(instance / "feedback.db")["opinions"].count == 2
