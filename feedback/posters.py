@@ -122,26 +122,18 @@ class PosterFiles:
     share: Path
 
 
-def write_station_files(
-    station: dict, base_url: str, out_dir: Path, fonts: PosterFonts, title: str, size: str = "A4"
-) -> tuple[PosterFiles, Layout]:
-    """Write CODE.pdf, CODE.png (300 dpi) and CODE-share.png for one station."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+def _station_layouts(
+    station: dict, base_url: str, fonts: PosterFonts, title: str, size: str
+) -> tuple[Layout, Layout]:
     url = station_url(base_url, station["code"])
-    layout = poster_layout.poster(station, url, fonts, title, size)
-    files = PosterFiles(
-        station["code"],
-        out_dir / f"{station['code']}.pdf",
-        out_dir / f"{station['code']}.png",
-        out_dir / f"{station['code']}-share.png",
+    return (
+        poster_layout.poster(station, url, fonts, title, size),
+        poster_layout.share_image(station, url, fonts, title),
     )
-    writer = PdfWriter(fonts)
-    writer.add(layout)
-    writer.save(files.pdf)
-    render_png(layout, fonts).save(files.png, dpi=(POSTER_DPI, POSTER_DPI))
-    share = poster_layout.share_image(station, url, fonts, title)
-    render_png(share, fonts, dpi=SHARE_PX / share.width * 25.4).save(files.share)
-    return files, layout
+
+
+def _characters(layouts: Iterable[Layout]) -> str:
+    return "".join({ch for layout in layouts for text in layout.texts() for ch in text})
 
 
 def write_batch(
@@ -154,16 +146,37 @@ def write_batch(
     combined: Path | None = None,
     on_done: Callable[[PosterFiles], None] | None = None,
 ) -> list[PosterFiles]:
-    """Posters for many stations, plus one combined multi-page PDF when `combined` is given."""
-    book = PdfWriter(fonts) if combined else None
+    """CODE.pdf, CODE.png (300 dpi) and CODE-share.png per station, and one combined
+    multi-page PDF when `combined` is given. Layouts are small, so they are made first to
+    cut the fonts once for every PDF of the batch."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stations = list(stations)
+    layouts = [_station_layouts(s, base_url, fonts, title, size) for s in stations]
+    pdf_fonts = fonts.subset_for(_characters(poster for poster, _share in layouts))
+    book = PdfWriter(pdf_fonts) if combined else None
     written = []
-    for station in stations:
-        files, layout = write_station_files(station, base_url, out_dir, fonts, title, size)
+    for station, (poster, share) in zip(stations, layouts, strict=True):
+        code = station["code"]
+        files = PosterFiles(code, out_dir / f"{code}.pdf", out_dir / f"{code}.png",
+                            out_dir / f"{code}-share.png")  # fmt: skip
+        single = PdfWriter(pdf_fonts)
+        single.add(poster)
+        single.save(files.pdf)
+        render_png(poster, fonts).save(files.png, dpi=(POSTER_DPI, POSTER_DPI))
+        render_png(share, fonts, dpi=SHARE_PX / share.width * 25.4).save(files.share)
         if book:
-            book.add(layout)
+            book.add(poster)
         written.append(files)
         if on_done:
             on_done(files)
     if book and combined:
         book.save(combined)
     return written
+
+
+def write_station_files(
+    station: dict, base_url: str, out_dir: Path, fonts: PosterFonts, title: str, size: str = "A4"
+) -> tuple[PosterFiles, Layout]:
+    """One station's files, and the poster layout they were drawn from."""
+    (files,) = write_batch([station], base_url, out_dir, fonts, title, size)
+    return files, _station_layouts(station, base_url, fonts, title, size)[0]

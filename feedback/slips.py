@@ -73,9 +73,10 @@ def slips_pdf(
     rows: Iterable[tuple[dict, dict]], base_url: str, fonts: PosterFonts, size: str = "a6"
 ) -> PdfWriter:
     """One slip a page for each (opinion, station)."""
-    writer = PdfWriter(fonts)
-    for opinion, station in rows:
-        writer.add(slip(opinion, station, base_url, fonts, size))
+    layouts = [slip(opinion, station, base_url, fonts, size) for opinion, station in rows]
+    writer = PdfWriter(fonts.subset_for("".join("".join(x.texts()) for x in layouts)))
+    for layout in layouts:
+        writer.add(layout)
     return writer
 
 
