@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -138,7 +139,9 @@ def posters_command(town: str | None, out_dir: Path, size: str) -> None:
     chosen = stations.list_stations(get_db(), town, active_only=True)
     if not chosen:
         raise click.ClickException(f"no active stations{' in ' + town if town else ''}")
-    combined = out_dir / f"{town or 'all'}-posters.pdf"
+    # A town name is not a path: no separators, no leading dots.
+    label = re.sub(r'[\\/:*?"<>|\x00-\x1f]', "_", town or "all").lstrip(".") or "town"
+    combined = out_dir / f"{label}-posters.pdf"
     _print_posters(chosen, out_dir, size.upper(), combined)
     click.echo(f"Combined PDF: {combined} ({len(chosen)} pages)")
 

@@ -531,3 +531,17 @@ def test_cli_poster_a3_unknown_code_and_loopback_warning(instance, tmp_path):
     assert "loopback" in loopback.stderr
     with Image.open(local / "jz-datang.png") as image:
         assert decode(shrink(image)) == ["http://127.0.0.1:8000/s/jz-datang"]
+
+
+def test_a_town_name_with_a_slash_stays_inside_the_out_folder(runner, db, tmp_path):
+    assert (
+        runner.invoke(
+            args=["station", "add", "aa-01", "某站", "--town", "../甲镇/乙街道"]
+        ).exit_code
+        == 0
+    )
+    out = tmp_path / "out"
+    result = runner.invoke(args=["posters", "--town", "../甲镇/乙街道", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert (out / "_甲镇_乙街道-posters.pdf").exists()
+    assert sorted(p.parent for p in tmp_path.rglob("*.pdf")) == [out, out]
