@@ -9,6 +9,7 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from feedback import config, db, paths
+from feedback.schema import CHANNELS
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -26,13 +27,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
 
-    from feedback import admin, auth, cli, intake, privacy, public
+    from feedback import admin, auth, cli, intake, privacy, public, triage
 
     app.register_blueprint(public.bp)
     app.register_blueprint(intake.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(triage.bp)
     app.add_template_filter(privacy.mask_phone, "masked")
+    app.jinja_env.globals["channels"] = CHANNELS
     # Every form is CSRF-checked; the villager's pages check in the form itself so that a
     # stale token re-renders the form with what was typed instead of a bare error.
     csrf = CSRFProtect(app)

@@ -216,3 +216,18 @@ def opinion_imports(db: Database) -> None:
         CREATE INDEX opinions_import ON opinions (import_id);
         """,
     )
+
+
+@migrations(name="0004_opinion_search")
+def opinion_search(db: Database) -> None:
+    """Full-text search over opinion text. The trigram tokenizer finds any substring of three
+    or more characters in Chinese text without a word segmenter; shorter queries (路灯) fall
+    back to LIKE within the clerk's filters (see feedback.inbox)."""
+    db["opinions"].enable_fts(["body"], tokenize="trigram", create_triggers=True)
+    _run_script(
+        db,
+        """
+        CREATE INDEX opinions_created ON opinions (created_at);
+        CREATE INDEX opinions_category ON opinions (category, created_at);
+        """,
+    )

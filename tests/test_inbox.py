@@ -1,0 +1,111 @@
+"""The clerk's inbox: own town only, filters, Chinese search, pages, the opinion page."""
+
+import re
+
+import pytest
+
+from feedback import users
+
+
+def text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def listed(response) -> list[str]:
+    """Opinion texts in the inbox table, in order."""
+    table = text(response).split('id="opinions"')[1].split("</table>")[0]
+    return re.findall(r'/admin/opinions/\d+">([^<]*)</a>', table)
+
+
+@pytest.fixture
+def town(db):
+    db["stations"].insert_all([
+        {"id": 1, "code": "ll-01", "name": "六龙村议事亭", "town": "甲镇", "village": "六龙村"},
+        {"id": 2, "code": "dt-01", "name": "大塘村联络站", "town": "甲镇", "village": "大塘村"},
+        {"id": 3, "code": "yz-01", "name": "乙镇公告栏", "town": "乙镇", "village": ""},
+    ])  # fmt: skip
+    rows = [
+        (1, "村口路灯坏了三个月,晚上看不见", "cityscape", "new", "2026-03-01T09:00:00+08:00"),
+        (1, "垃圾没人清运,堆成山了", "pollution", "new", "2026-03-02T09:00:00+08:00"),
+        (2, "大塘村的路灯也不亮", "cityscape", "answered", "2026-03-03T09:00:00+08:00"),
+        (2, "<script>alert('x')</script>桥面开裂", "other", "new", "2026-03-04T09:00:00+08:00"),
+        (3, "乙镇的路灯坏了", "cityscape", "new", "2026-03-05T09:00:00+08:00"),
+        (1, "广告机器人", "other", "spam", "2026-03-06T09:00:00+08:00"),
+    ]
+    for n, (station, body, category, status, at) in enumerate(rows, start=1):
+        db["opinions"].insert({"receipt": f"AAAAAAA{'23456789'[n]}", "station_id": station,
+                               "body": body, "category": category, "status": status,
+                               "phone": "13812345678", "consent": 1, "created_at": at})  # fmt: skip
+    users.add(db, "jia", "correct horse", "clerk", "甲镇")
+    users.add(db, "boss", "correct horse", "admin", None)
+
+
+def login(client, username="jia"):
+    page = text(client.get("/admin/login"))
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    client.post("/admin/login", data={"username": username, "password": "correct horse",
+                                      "csrf_token": token})  # fmt: skip
+
+
+def test_new_opinions_of_own_town_first_newest_first(client, town):
+    login(client)
+    response = client.get("/admin/opinions")
+    assert response.status_code == 200
+    assert listed(response) == [
+        "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;桥面开裂",
+        "垃圾没人清运,堆成山了",
+        "村口路灯坏了三个月,晚上看不见",
+    ]
+    assert "待处理 3" in text(response) and "已答复 1" in text(response)
+    assert "<script>alert" not in text(response)
+
+
+def test_admin_sees_every_town_but_never_spam(client, town):
+    login(client, "boss")
+    bodies = listed(client.get("/admin/opinions?status=all"))
+    assert "乙镇的路灯坏了" in bodies and len(bodies) == 5
+    assert "广告机器人" not in bodies
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("status=all&q=路灯", ["大塘村的路灯也不亮", "村口路灯坏了三个月,晚上看不见"]),  # 2 chars
+        ("status=all&q=路灯坏了", ["村口路灯坏了三个月,晚上看不见"]),  # trigram index
+        ("status=all&q=100%", []),
+        ("status=all&category=pollution", ["垃圾没人清运,堆成山了"]),
+        ("status=all&station=2&q=路灯", ["大塘村的路灯也不亮"]),
+        ("status=answered", ["大塘村的路灯也不亮"]),
+        (
+            "status=all&from=2026-03-02&to=2026-03-03",
+            ["大塘村的路灯也不亮", "垃圾没人清运,堆成山了"],
+        ),
+        ("status=all&photos=1", []),
+        ("status=all&q=乙镇", []),  # another town's text is never found
+    ],
+)
+def test_filters_and_search(client, town, query, expected):
+    login(client)
+    assert listed(client.get(f"/admin/opinions?{query}")) == expected
+
+
+def test_pages_of_fifty(client, town, db):
+    for n in range(60):
+        receipt = "B" + "".join("23456789AB"[int(d)] for d in f"{n:07d}")
+        at = f"2026-04-01T10:{n:02d}:00+08:00"
+        db["opinions"].insert({"receipt": receipt, "station_id": 1, "body": f"第{n}条意见内容",
+                               "category": "other", "created_at": at})  # fmt: skip
+    login(client)
+    first = client.get("/admin/opinions")
+    assert len(listed(first)) == 50 and "第 1/2 页" in text(first)
+    second = client.get("/admin/opinions?status=new&page=2")
+    assert len(listed(second)) == 13
+    assert set(listed(first)).isdisjoint(listed(second))
+
+
+def test_opinion_page_masks_the_phone_and_other_towns_get_404(client, town):
+    login(client)
+    page = text(client.get("/admin/opinions/1"))
+    assert "村口路灯坏了三个月" in page and "138****5678" in page and "13812345678" not in page
+    assert client.get("/admin/opinions/5").status_code == 404  # 乙镇
+    assert client.get("/admin/opinions/5/photos/1").status_code == 404
