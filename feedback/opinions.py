@@ -58,16 +58,13 @@ def create(
     Photo files are written before the transaction and removed again if it fails, so there
     is never an opinion without its photos nor a photo without its opinion.
     """
-    earlier = _replay(db, new)
-    if earlier:
-        return Stored(earlier, True)
     files = [(new_filename(), photo) for photo in photos]
     written: list[Path] = []
     try:
         for name, photo in files:
             written.append(write(photo_dir, name, photo))
         with write_transaction(db):
-            earlier = _replay(db, new)  # a double tap may have won the race meanwhile
+            earlier = _replay(db, new)  # a double tap or a retry after a timeout
             if earlier:
                 raise _Replayed(earlier)
             if not ratelimit.allowed(db, limits):

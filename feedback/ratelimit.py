@@ -7,6 +7,7 @@ it. Staff logins: failed attempts per account and per address.
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Sequence
 
@@ -44,4 +45,5 @@ def count(db: Database, buckets: Sequence[Bucket], seconds: int = HOUR) -> None:
             "on conflict (bucket, window) do update set count = count + 1",
             [key, start],
         )
-    db.execute("delete from rate_counters where window < ?", [int(time.time()) - KEEP_SECONDS])
+    if random.random() < 0.02:  # now and then is enough to keep the table small
+        db.execute("delete from rate_counters where window < ?", [int(time.time()) - KEEP_SECONDS])
