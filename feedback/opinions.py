@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from feedback import clock, ratelimit, receipts
+from feedback import audit, clock, ratelimit, receipts
 from feedback.db import write_transaction
 from feedback.photos import Photo, new_filename, write
 from feedback.schema import RATINGS
@@ -204,3 +204,30 @@ def answer_of(db: Database, opinion: dict) -> str | None:
         [opinion["id"]],
     ).fetchone()
     return row[0] if row else None
+
+
+def _change(db: Database, opinion: dict, actor: str, action: str, **after: object) -> None:
+    """Apply a staff change and log it with what it was before."""
+    before = {key: opinion[key] for key in after}
+    with write_transaction(db):
+        assignments = ", ".join(f"{key} = ?" for key in after)
+        db.execute(
+            f"update opinions set {assignments} where id = ?", [*after.values(), opinion["id"]]
+        )
+        audit.record(db, actor, action, "opinion", opinion["id"], before=before, after=after)
+
+
+def answer_directly(db: Database, opinion: dict, text: str, actor: str) -> None:
+    """A small matter answered at once: closes the opinion; the villager sees the answer."""
+    _change(db, opinion, actor, "opinion.answer", status="answered", answer=text,
+            answered_at=clock.stamp())  # fmt: skip
+
+
+def reject(db: Database, opinion: dict, reason: str, actor: str) -> None:
+    """Spam or abuse: closed with a reason the villager sees."""
+    _change(db, opinion, actor, "opinion.reject", status="rejected", reject_reason=reason,
+            answered_at=clock.stamp())  # fmt: skip
+
+
+def set_category(db: Database, opinion: dict, category: str, actor: str) -> None:
+    _change(db, opinion, actor, "opinion.category", category=category)

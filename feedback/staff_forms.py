@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, HiddenField, SelectField, StringField
+from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Length, ValidationError
+from wtforms.validators import DataRequired, Length, ValidationError
 
-from feedback.forms import OpinionFields, clean_line
+from feedback.forms import OpinionFields, clean_line, clean_text
 from feedback.schema import CHANNELS
 
 OFFLINE_CHANNELS = [SelectChoice(code, label) for code, label in CHANNELS.items() if code != "form"]
@@ -43,3 +43,21 @@ class ImportUploadForm(GatheringFields):
 class ImportConfirmForm(GatheringFields):
     upload = HiddenField()
     allow_duplicate = BooleanField("这些意见确实要再导入一次")
+
+
+class AnswerForm(FlaskForm):
+    answer = TextAreaField(
+        "直接答复(小事马上办,答复后这条意见即办结,村民在查询页能看到)", filters=[clean_text],
+        validators=[DataRequired("请写答复内容"), Length(max=2000, message="最多 2000 字")],
+    )  # fmt: skip
+
+
+class RejectForm(FlaskForm):
+    reason = StringField(
+        "不予受理的理由(村民能看到)", filters=[clean_line],
+        validators=[DataRequired("请写明理由"), Length(max=200, message="最多 200 字")],
+    )  # fmt: skip
+
+
+class CategoryForm(FlaskForm):
+    category = SelectField("改类别")

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
-from flask import Blueprint, abort, render_template, request, send_from_directory
+from flask import (
+    Blueprint,
+    abort,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)  # fmt: skip
+from wtforms.fields.choices import SelectChoice
 
-from feedback import inbox, scope
+from feedback import inbox, opinions, scope
 from feedback.auth import login_required
 from feedback.db import get_db
 from feedback.intake import categories, photo_dir
+from feedback.staff_forms import AnswerForm, CategoryForm, RejectForm
 
 bp = Blueprint("triage", __name__, url_prefix="/admin")
 
@@ -36,9 +48,9 @@ def _filters() -> inbox.Filters:
     )
 
 
-@bp.get("/opinions")
+@bp.get("/opinions", endpoint="opinions")
 @login_required
-def opinions():
+def inbox_view():
     db = get_db()
     current = scope.current()
     result = inbox.page(db, current, _filters())
@@ -48,20 +60,56 @@ def opinions():
     )  # fmt: skip
 
 
+def _forms() -> dict:
+    category = CategoryForm(prefix="c")
+    category.category.choices = [SelectChoice(code, label) for code, label in categories()]
+    return {"answer_form": AnswerForm(prefix="a"), "reject_form": RejectForm(prefix="r"),
+            "category_form": category}  # fmt: skip
+
+
+@bp.post("/opinions/<int:opinion_id>/<any(answer, reject, category):action>")
+@login_required
+def act(opinion_id: int, action: str):
+    """Answer directly, reject with a reason, or change the category; each is logged."""
+    db = get_db()
+    row = scope.current().opinion(db, opinion_id)
+    forms = _forms()
+    form = forms[f"{action}_form"]
+    actor = g.user["username"]
+    if form.validate_on_submit():
+        if action == "category":
+            opinions.set_category(db, row, form.category.data, actor)
+            return redirect(url_for("triage.opinion", opinion_id=opinion_id), 303)
+        if row["status"] != "new":
+            abort(409)
+        if action == "answer":
+            opinions.answer_directly(db, row, form.answer.data, actor)
+        else:
+            opinions.reject(db, row, form.reason.data, actor)
+        return redirect(url_for("triage.opinion", opinion_id=opinion_id), 303)
+    return _opinion_page(db, row, forms), 400
+
+
 @bp.get("/opinions/<int:opinion_id>")
 @login_required
 def opinion(opinion_id: int):
     db = get_db()
-    row = scope.current().opinion(db, opinion_id)
+    return _opinion_page(db, scope.current().opinion(db, opinion_id), _forms())
+
+
+def _opinion_page(db, row: dict, forms: dict):
+    forms["category_form"].category.data = forms["category_form"].category.data or row["category"]
     station = db["stations"].get(row["station_id"])
     photos = list(db.query("select * from photos where opinion_id = ? order by id", [row["id"]]))
     history = list(db.query(
         "select * from audit_log where object_type = 'opinion' and object_id = ? order by id",
         [str(row["id"])],
     ))  # fmt: skip
+    for entry in history:
+        entry["detail"] = json.loads(entry["detail"] or "{}")
     return render_template(
         "admin/opinion.html", opinion=row, station=station, photos=photos, history=history,
-        categories=dict(categories()), statuses=inbox.STATUSES,
+        categories=dict(categories()), statuses=inbox.STATUSES, **forms,
     )  # fmt: skip
 
 

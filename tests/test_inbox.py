@@ -109,3 +109,53 @@ def test_opinion_page_masks_the_phone_and_other_towns_get_404(client, town):
     assert "村口路灯坏了三个月" in page and "138****5678" in page and "13812345678" not in page
     assert client.get("/admin/opinions/5").status_code == 404  # 乙镇
     assert client.get("/admin/opinions/5/photos/1").status_code == 404
+
+
+def csrf_of(page: str) -> str:
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+
+
+def test_answer_directly_reaches_the_villager_who_can_rate_it(client, town, db):
+    login(client)
+    token = csrf_of(text(client.get("/admin/opinions/1")))
+    response = client.post("/admin/opinions/1/answer", data={"a-csrf_token": token,
+                                                             "a-answer": "路灯已修好,谢谢反映"})  # fmt: skip
+    assert response.status_code == 303
+    page = text(client.get("/admin/opinions/1"))
+    assert "已直接答复" in page and "status: new → answered" in page
+    receipt = db["opinions"].get(1)["receipt"]
+    status = text(client.get(f"/t/{receipt[:4]}-{receipt[4:]}"))
+    assert "路灯已修好,谢谢反映" in status and "满意" in status
+    again = client.post(
+        "/admin/opinions/1/answer", data={"a-csrf_token": token, "a-answer": "再答"}
+    )
+    assert again.status_code == 409
+
+
+def test_reject_shows_the_reason_to_the_villager(client, town, db):
+    login(client)
+    token = csrf_of(text(client.get("/admin/opinions/2")))
+    data = {"r-csrf_token": token, "r-reason": "重复提交,已在第1条办理"}
+    assert client.post("/admin/opinions/2/reject", data=data).status_code == 303
+    receipt = db["opinions"].get(2)["receipt"]
+    status = text(client.get(f"/t/{receipt[:4]}-{receipt[4:]}"))
+    assert "未予受理" in status and "重复提交,已在第1条办理" in status
+
+
+def test_category_change_is_logged_and_staff_forms_need_csrf(client, town, db):
+    login(client)
+    refused = client.post("/admin/opinions/1/category", data={"c-category": "rural"})
+    assert refused.status_code == 400 and db["opinions"].get(1)["category"] == "cityscape"
+    token = csrf_of(text(client.get("/admin/opinions/1")))
+    data = {"c-csrf_token": token, "c-category": "rural"}
+    assert client.post("/admin/opinions/1/category", data=data).status_code == 303
+    assert db["opinions"].get(1)["category"] == "rural"
+    assert "category: cityscape → rural" in text(client.get("/admin/opinions/1"))
+
+
+def test_another_towns_opinion_cannot_be_changed(client, town, db):
+    login(client)
+    token = csrf_of(text(client.get("/admin/opinions/1")))
+    data = {"a-csrf_token": token, "a-answer": "越权答复"}
+    assert client.post("/admin/opinions/5/answer", data=data).status_code == 404
+    assert db["opinions"].get(5)["status"] == "new"
