@@ -7,6 +7,7 @@ page per station, so memory stays flat however many stations there are.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -180,3 +181,25 @@ def write_station_files(
     """One station's files, and the poster layout they were drawn from."""
     (files,) = write_batch([station], base_url, out_dir, fonts, title, size)
     return files, _station_layouts(station, base_url, fonts, title, size)[0]
+
+
+def poster_pdf(
+    stations: Iterable[dict], base_url: str, fonts: PosterFonts, title: str, size: str = "A4"
+) -> bytes:
+    """One PDF, a poster a page: what the staff pages offer for download."""
+    layouts = [_station_layouts(s, base_url, fonts, title, size)[0] for s in stations]
+    book = PdfWriter(fonts.subset_for(_characters(layouts)))
+    for layout in layouts:
+        book.add(layout)
+    return book.bytes()
+
+
+def poster_png(station: dict, base_url: str, fonts: PosterFonts, title: str, size: str = "A4",
+               share: bool = False) -> bytes:  # fmt: skip
+    poster, card = _station_layouts(station, base_url, fonts, title, size)
+    out = io.BytesIO()
+    if share:
+        render_png(card, fonts, dpi=SHARE_PX / card.width * 25.4).save(out, "PNG")
+    else:
+        render_png(poster, fonts).save(out, "PNG", dpi=(POSTER_DPI, POSTER_DPI))
+    return out.getvalue()
