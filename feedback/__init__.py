@@ -27,7 +27,17 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
 
-    from feedback import admin, auth, cli, intake, privacy, public, station_pages, triage
+    from feedback import (
+        admin,
+        auth,
+        cli,
+        handling,
+        intake,
+        privacy,
+        public,
+        station_pages,
+        triage,
+    )  # fmt: skip
 
     app.register_blueprint(public.bp)
     app.register_blueprint(intake.bp)
@@ -35,6 +45,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(admin.bp)
     app.register_blueprint(triage.bp)
     app.register_blueprint(station_pages.bp)
+    app.register_blueprint(handling.bp)
     app.add_template_filter(privacy.mask_phone, "masked")
     app.jinja_env.globals["channels"] = CHANNELS
     # Every form is CSRF-checked; the villager's pages check in the form itself so that a

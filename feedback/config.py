@@ -36,6 +36,8 @@ DEFAULTS: dict[str, Any] = {
         "labour": "职工维权",
         "other": "其他",
     },
+    # Default deadline of a suggestion, in days, by tier (微事马上办、一般速交办、重大监督办).
+    "FEEDBACK_TIER_DAYS": {"微事": 7, "一般": 30, "重大": 90},
     # Submissions allowed per hour: per device (a cookie) first, then a generous ceiling per
     # address, because a whole village may share one carrier-NAT address. Clients without
     # the device cookie share a smaller per-address budget.

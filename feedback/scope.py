@@ -45,6 +45,29 @@ class Scope:
             f"where o.id = ? and {where}", [opinion_id, *params]), None)  # fmt: skip
         return row if row is not None else abort(404)
 
+    def opinions(self, db: Database, ids: list[int]) -> list[dict]:
+        """The given opinions, all of them in scope, or a 404."""
+        rows = [self.opinion(db, opinion_id) for opinion_id in dict.fromkeys(ids)]
+        stations = {s["id"]: s["name"] for s in self.stations(db, active_only=False)}
+        return [dict(row, station_name=stations.get(row["station_id"], "")) for row in rows]
+
+    def suggestion(self, db: Database, suggestion_id: int) -> dict:
+        where, params = self._where("suggestions")
+        row = next(db.query(f"select * from suggestions where id = ? and {where}",
+                            [suggestion_id, *params]), None)  # fmt: skip
+        return row if row is not None else abort(404)
+
+    def suggestions(self, db: Database, open_only: bool = False) -> list[dict]:
+        where, params = self._where("s")
+        if open_only:
+            where += " and s.status != '已办结'"
+        sql = (
+            "select s.*, d.name as department, (select count(*) from suggestion_opinions so "
+            "where so.suggestion_id = s.id) as opinion_count from suggestions s left join "
+            f"departments d on d.id = s.department_id where {where} order by s.id desc"
+        )
+        return list(db.query(sql, params))
+
     def opinion_import(self, db: Database, import_id: int) -> dict:
         where, params = self._where("s")
         row = next(db.query(

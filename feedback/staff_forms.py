@@ -61,3 +61,46 @@ class RejectForm(FlaskForm):
 
 class CategoryForm(FlaskForm):
     category = SelectField("改类别")
+
+
+class SuggestionForm(FlaskForm):
+    """A new suggestion from selected opinions: proposed text, all editable."""
+
+    opinion_ids = HiddenField()
+    title = StringField(
+        "标题", filters=[clean_line],
+        validators=[DataRequired("请写标题"), Length(max=60, message="最多 60 字")],
+    )  # fmt: skip
+    body = TextAreaField("建议内容", filters=[clean_text], validators=[DataRequired("请写内容")])
+    category = SelectField("类别")
+    tier = SelectField("分级", choices=[SelectChoice(t) for t in ("微事", "一般", "重大")],
+                       default="一般")  # fmt: skip
+
+
+class HandlingForm(FlaskForm):
+    """Who handles it and by when."""
+
+    tier = SelectField("分级", choices=[SelectChoice(t) for t in ("微事", "一般", "重大")])
+    deadline = StringField("办理期限(YYYY-MM-DD)", filters=[clean_line])
+    department = StringField("承办单位", filters=[clean_line],
+                             validators=[Length(max=40, message="最多 40 字")])  # fmt: skip
+    deputies = StringField("责任代表", filters=[clean_line],
+                           validators=[Length(max=100, message="最多 100 字")])  # fmt: skip
+
+    def validate_deadline(self, field: StringField) -> None:
+        from datetime import date
+
+        if field.data:
+            try:
+                date.fromisoformat(field.data)
+            except ValueError:
+                raise ValidationError("请写成 2026-03-31 这样的日期") from None
+
+
+class NoteForm(FlaskForm):
+    note = TextAreaField("办理进展", filters=[clean_text],
+                         validators=[DataRequired("请写进展"), Length(max=1000)])  # fmt: skip
+
+
+class AdvanceForm(FlaskForm):
+    answer = TextAreaField("最终答复(办结时必填,会送达每一位提意见的村民)", filters=[clean_text])

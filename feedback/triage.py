@@ -56,6 +56,7 @@ def inbox_view():
     result = inbox.page(db, current, _filters())
     return render_template(
         "admin/inbox.html", result=result, stations=current.stations(db, active_only=False),
+        open_suggestions=current.suggestions(db, open_only=True),
         categories=dict(categories()), statuses=inbox.STATUSES,
     )  # fmt: skip
 

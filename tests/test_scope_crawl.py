@@ -12,7 +12,7 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 from PIL import Image
 
-from feedback import users
+from feedback import suggestions, users
 
 SECRETS = ("六龙村议事亭", "甲镇独有的路灯问题", "13812345678", "138****5678")
 
@@ -53,6 +53,9 @@ def two_towns(app, db, runner, tmp_path):
     assert (
         runner.invoke(args=["opinion", "import", str(paper), "--station", "ll-01"]).exit_code == 0
     )
+    fields = {"title": "甲镇独有的路灯问题", "body": "甲镇独有的路灯问题", "category": "other",
+              "tier": "一般"}  # fmt: skip
+    suggestions.create(db, "甲镇", [1], fields, app.config["FEEDBACK_TIER_DAYS"], "jia")
     photo = Path(app.instance_path) / "photos" / "ab" / "x.jpg"
     photo.parent.mkdir(parents=True)
     Image.new("RGB", (4, 4)).save(photo, "JPEG")

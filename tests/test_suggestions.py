@@ -1,0 +1,114 @@
+"""Merging opinions into a suggestion and handling it to the end."""
+
+import re
+
+import pytest
+
+from feedback import users
+
+
+def text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def token(client, url="/admin/") -> str:
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"',
+                     text(client.get(url))).group(1)  # fmt: skip
+
+
+@pytest.fixture
+def town(db, client):
+    db["stations"].insert_all([
+        {"id": 1, "code": "ll-01", "name": "六龙村议事亭", "town": "甲镇", "village": "六龙村"},
+        {"id": 2, "code": "dt-01", "name": "大塘村联络站", "town": "甲镇", "village": "大塘村"},
+        {"id": 3, "code": "yz-01", "name": "乙镇公告栏", "town": "乙镇", "village": ""},
+    ])  # fmt: skip
+    rows = [(1, "村口路灯坏了三个月"), (2, "路口的灯一直不亮"), (1, "垃圾没人清运"),
+            (3, "乙镇的路灯坏了")]  # fmt: skip
+    for n, (station, body) in enumerate(rows, start=1):
+        db["opinions"].insert({"receipt": f"CCCCCCC{'23456789'[n]}", "station_id": station,
+                               "body": body, "category": "cityscape",
+                               "created_at": f"2026-03-0{n}T09:00:00+08:00"})  # fmt: skip
+    users.add(db, "jia", "correct horse", "clerk", "甲镇")
+    client.post("/admin/login", data={"username": "jia", "password": "correct horse",
+                                      "csrf_token": token(client, "/admin/login")})  # fmt: skip
+
+
+def merge(client, ids, **extra):
+    page = client.post("/admin/suggestions/merge",
+                       data={"csrf_token": token(client), "ids": ids, **extra})  # fmt: skip
+    return page
+
+
+def create(client, ids, title="路灯不亮", tier="一般"):
+    page = text(merge(client, ids))
+    fields = dict(re.findall(r'name="(\w+)" type="hidden" value="([^"]*)"', page))
+    return client.post("/admin/suggestions/create", data={
+        **fields, "title": title, "body": "多位村民反映路灯不亮", "category": "cityscape",
+        "tier": tier})  # fmt: skip
+
+
+def test_merge_prefills_and_keeps_every_opinion_as_it_was(client, town, db):
+    page = text(merge(client, ["1", "2"]))
+    assert "把 2 条意见合并成一件代表建议" in page and "村口路灯坏了三个月" in page
+    response = create(client, ["1", "2"])
+    assert response.status_code == 303
+    suggestion = db["suggestions"].get(1)
+    assert suggestion["number"].startswith("甲镇-") and suggestion["number"].endswith("-0001")
+    assert [o["status"] for o in db["opinions"].rows_where("id in (1, 2)")] == ["merged"] * 2
+    assert db["opinions"].get(1)["body"] == "村口路灯坏了三个月"  # never rewritten
+    shown = text(client.get(response.headers["Location"]))
+    assert "背后的 2 条群众意见(来自 2 个站点" in shown
+    second = create(client, ["3"], title="垃圾清运")
+    assert db["suggestions"].get(2)["number"].endswith("-0002") and second.status_code == 303
+
+
+def test_another_towns_opinion_cannot_be_merged(client, town, db):
+    assert merge(client, ["1", "4"]).status_code == 404
+    assert db["opinions"].get(4)["status"] == "new"
+
+
+def test_handle_to_the_end_and_the_answer_reaches_every_villager(client, town, db):
+    location = create(client, ["1", "2"], tier="一般").headers["Location"]
+    url = location + "/advance"
+    refused = client.post(url, data={"csrf_token": token(client, location)})
+    assert refused.status_code == 400 and "请先选定承办单位" in text(refused)
+    data = {"csrf_token": token(client, location), "tier": "微事", "deadline": "",
+            "department": "镇城建办", "deputies": "王代表"}  # fmt: skip
+    data["deadline"] = db["suggestions"].get(1)["deadline"]
+    assert client.post(location + "/handling", data=data).status_code == 303
+    suggestion = db["suggestions"].get(1)
+    assert suggestion["tier"] == "微事" and suggestion["deputies"] == "王代表"
+    assert db["departments"].get(suggestion["department_id"])["name"] == "镇城建办"
+    for expected in ("已交办", "办理中"):
+        assert client.post(url, data={"csrf_token": token(client, location)}).status_code == 303
+        assert db["suggestions"].get(1)["status"] == expected
+    note = {"csrf_token": token(client, location), "note": "已采购灯具"}
+    assert client.post(location + "/notes", data=note).status_code == 303
+    no_answer = client.post(url, data={"csrf_token": token(client, location), "answer": ""})
+    assert "办结需要填写最终答复" in text(no_answer)
+    done = {"csrf_token": token(client, location), "answer": "路灯已全部修好"}
+    assert client.post(url, data=done).status_code == 303
+    page = text(client.get(location))
+    assert "已采购灯具" in page and "路灯已全部修好" in page and "status: 办理中 → 已办结" in page
+    for opinion in db["opinions"].rows_where("id in (1, 2)"):
+        receipt = opinion["receipt"]
+        status = text(client.get(f"/t/{receipt[:4]}-{receipt[4:]}"))
+        assert "已并入代表建议" in status and "已交办" in status and "路灯已全部修好" in status
+        assert 'name="rating"' in status
+
+
+def test_take_an_opinion_back_out(client, town, db):
+    location = create(client, ["1", "2"]).headers["Location"]
+    response = client.post(location + "/remove/2", data={"csrf_token": token(client, location)})
+    assert response.status_code == 303
+    assert db["opinions"].get(2)["status"] == "new"
+    assert db["suggestion_opinions"].count == 1
+    assert "背后的 1 条群众意见" in text(client.get(location))
+
+
+def test_overdue_suggestions_stand_out(client, town, db):
+    location = create(client, ["1"]).headers["Location"]
+    db["suggestions"].update(1, {"deadline": "2020-01-01"})
+    assert "已超期" in text(client.get(location))
+    assert "已超期" in text(client.get("/admin/suggestions/"))
