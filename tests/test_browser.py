@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from feedback.db import connect
-from tests.conftest import feedback_cli
+from tests.conftest import WECHAT_UA, feedback_cli
 from tests.photo_samples import has_gps, phone_jpeg
 
 pytestmark = pytest.mark.browser
@@ -181,3 +181,45 @@ def test_clerk_upload_preview_shows_the_bad_row_and_stores_nothing(clerk_page, t
     page.click("#confirm")
     assert "已保存 2 条意见" in page.locator("main").inner_text()
     assert connect(instance / "feedback.db")["opinions"].count == 2
+
+
+def test_clerk_merges_handles_and_closes_then_the_villager_rates(
+    clerk_page, browser, live_server, station
+):
+    villager = browser.new_context(viewport={"width": 360, "height": 640}, user_agent=WECHAT_UA)
+    phone = villager.new_page()
+    receipts = []
+    for body in ("村口路灯坏了三个月,晚上看不见", "我们村路口的灯一直不亮"):
+        phone.goto(station)
+        phone.fill("#body", body)
+        phone.click("#send")
+        phone.wait_for_url("**/t/*")
+        receipts.append(phone.locator("#receipt").inner_text())
+
+    page = clerk_page
+    page.click("text=群众意见")
+    for row in page.locator("#opinions tr", has_text="灯").all():
+        row.locator("input[type=checkbox]").check()
+    page.click("#merge-new")
+    page.fill("#title", "六龙村路灯不亮")
+    page.select_option("#tier", "微事")
+    page.click("#create")
+    assert "背后的 2 条群众意见" in page.locator("main").inner_text()
+    page.fill("#department", "镇城建办")
+    page.fill("#deputies", "王代表")
+    page.click("#handling button[type=submit]")
+    page.click("#advance button[type=submit]")  # 已交办
+    page.fill("#note", "已联系供电所,灯具在路上")
+    page.click("#notes button[type=submit]")
+    page.click("#advance button[type=submit]")  # 办理中
+    page.fill("#answer", "村口三盏路灯已于本周修好")
+    page.click("#advance button[type=submit]")  # 已办结
+    assert "已办结" in page.locator("#facts").inner_text()
+
+    phone.goto(f"{live_server}/t/{receipts[1]}")
+    status = phone.locator("main").inner_text()
+    assert "已并入代表建议" in status and "村口三盏路灯已于本周修好" in status
+    phone.check("input[value=满意]")
+    phone.click("main button[type=submit]")
+    assert "您的评价:满意" in phone.locator("main").inner_text()
+    villager.close()
