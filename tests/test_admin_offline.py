@@ -6,10 +6,9 @@ import re
 import pytest
 
 from feedback import users
+from tests.conftest import csrf_of, sign_in
 
-
-def csrf(page: str) -> str:
-    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+csrf = csrf_of
 
 
 def body(response) -> str:
@@ -31,9 +30,7 @@ def clerk(db, stations):
 
 
 def login(client, username="jia-clerk", password="correct horse"):
-    page = body(client.get("/admin/login"))
-    return client.post("/admin/login", data={"username": username, "password": password,
-                                             "csrf_token": csrf(page)})  # fmt: skip
+    return sign_in(client, username, password)
 
 
 def test_staff_pages_need_login(client):

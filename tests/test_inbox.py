@@ -5,6 +5,7 @@ import re
 import pytest
 
 from feedback import users
+from tests.conftest import csrf_of, sign_in
 
 
 def text(response) -> str:
@@ -41,10 +42,7 @@ def town(db):
 
 
 def login(client, username="jia"):
-    page = text(client.get("/admin/login"))
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    client.post("/admin/login", data={"username": username, "password": "correct horse",
-                                      "csrf_token": token})  # fmt: skip
+    sign_in(client, username)
 
 
 def test_new_opinions_of_own_town_first_newest_first(client, town):
@@ -109,10 +107,6 @@ def test_opinion_page_masks_the_phone_and_other_towns_get_404(client, town):
     assert "村口路灯坏了三个月" in page and "138****5678" in page and "13812345678" not in page
     assert client.get("/admin/opinions/5").status_code == 404  # 乙镇
     assert client.get("/admin/opinions/5/photos/1").status_code == 404
-
-
-def csrf_of(page: str) -> str:
-    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
 
 
 def test_answer_directly_reaches_the_villager_who_can_rate_it(client, town, db):

@@ -13,15 +13,9 @@ import pytest
 from PIL import Image
 
 from feedback import suggestions, users
+from tests.conftest import sign_in
 
 SECRETS = ("六龙村议事亭", "甲镇独有的路灯问题", "13812345678", "138****5678")
-
-
-def login(client, username):
-    page = client.get("/admin/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    client.post("/admin/login", data={"username": username, "password": "correct horse",
-                                      "csrf_token": token})  # fmt: skip
 
 
 def crawl(client, start="/admin/") -> list[str]:
@@ -65,12 +59,12 @@ def two_towns(app, db, runner, tmp_path):
 
 def test_another_towns_clerk_sees_nothing_of_this_town(app, two_towns):
     jia, yi = app.test_client(), app.test_client()
-    login(jia, "jia")
+    sign_in(jia, "jia")
     urls = crawl(jia)
     assert any("/admin/opinions/1" in u for u in urls) and any(
         "/admin/stations/1" in u for u in urls
     )
-    login(yi, "yi")
+    sign_in(yi, "yi")
     for url in urls:
         response = yi.get(url)
         if re.search(r"/\d+(/|$|\.)", urlsplit(url).path):

@@ -9,7 +9,7 @@ import zxingcpp
 from PIL import Image
 
 from feedback import users
-from tests.conftest import BASE_URL
+from tests.conftest import BASE_URL, sign_in
 
 
 @pytest.fixture
@@ -20,10 +20,7 @@ def clerk(client, db):
         {"id": 3, "code": "yz-01", "name": "乙镇公告栏", "town": "乙镇", "village": ""},
     ])  # fmt: skip
     users.add(db, "jia", "correct horse", "clerk", "甲镇")
-    page = client.get("/admin/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    client.post("/admin/login", data={"username": "jia", "password": "correct horse",
-                                      "csrf_token": token})  # fmt: skip
+    sign_in(client, "jia")
 
 
 def test_stations_page_lists_own_town_with_poster_links(client, clerk):

@@ -5,6 +5,7 @@ import re
 import pytest
 
 from feedback import users
+from tests.conftest import csrf_of, sign_in
 
 
 def text(response) -> str:
@@ -12,8 +13,7 @@ def text(response) -> str:
 
 
 def token(client, url="/admin/") -> str:
-    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"',
-                     text(client.get(url))).group(1)  # fmt: skip
+    return csrf_of(text(client.get(url)))
 
 
 @pytest.fixture
@@ -30,8 +30,7 @@ def town(db, client):
                                "body": body, "category": "cityscape",
                                "created_at": f"2026-03-0{n}T09:00:00+08:00"})  # fmt: skip
     users.add(db, "jia", "correct horse", "clerk", "甲镇")
-    client.post("/admin/login", data={"username": "jia", "password": "correct horse",
-                                      "csrf_token": token(client, "/admin/login")})  # fmt: skip
+    sign_in(client, "jia")
 
 
 def merge(client, ids, **extra):
