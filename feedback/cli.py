@@ -32,11 +32,11 @@ def main() -> None:
 
 
 def init_app(app) -> None:
-    from feedback.cli_opinions import opinion_group
+    from feedback.cli_opinions import opinion_group, similar_command
     from feedback.cli_stations import poster_command, posters_command, station_group
 
     for command in (init_command, demo_command, station_group, opinion_group, poster_command,
-                    posters_command, serve_command, user_group):  # fmt: skip
+                    posters_command, serve_command, user_group, similar_command):  # fmt: skip
         app.cli.add_command(command)
 
 

@@ -10,7 +10,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from feedback import clock, opinions, receipts, slips, stations
+from feedback import clock, opinions, receipts, slips, stations, town_index
 from feedback import opinion_import as opinion_import_
 from feedback.cli_stations import poster_fonts
 from feedback.db import get_db
@@ -152,3 +152,26 @@ def _refuse_duplicates(db, station: dict, file: Path, digest: str, parsed: list)
     repeated = opinion_import_.duplicate_rows(db, station["id"], parsed)
     if repeated:
         raise opinion_import_.RowsRejected(repeated)
+
+
+@click.command("similar")
+@click.argument("opinion_id", type=int)
+@click.option("--limit", default=5, show_default=True, type=click.IntRange(1, 100),
+              help="How many to list.")  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help='Print [{"id", "score", "body"}].')
+@with_appcontext
+def similar_command(opinion_id: int, limit: int, as_json: bool) -> None:
+    """The opinions most similar to opinion ID (same town), best first."""
+    try:
+        found = town_index.similar(get_db(), current_app.config["FEEDBACK_DATABASE"],
+                                   opinion_id, limit)  # fmt: skip
+    except KeyError:
+        raise click.ClickException(f"no opinion with id {opinion_id}") from None
+    if as_json:
+        rows = [{"id": r["id"], "score": r["score"], "body": r["body"]} for r in found]
+        click.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    if not found:
+        click.echo("No similar opinions")
+    for row in found:
+        click.echo(f"#{row['id']:<8} {row['score']:.3f}  {row['station_name']}  {row['body']}")

@@ -8,6 +8,7 @@ from datetime import date
 from flask import (
     Blueprint,
     abort,
+    current_app,
     g,
     redirect,
     render_template,
@@ -17,7 +18,7 @@ from flask import (
 )  # fmt: skip
 from wtforms.fields.choices import SelectChoice
 
-from feedback import inbox, opinions, scope
+from feedback import inbox, opinions, scope, town_index
 from feedback.auth import login_required
 from feedback.db import get_db
 from feedback.intake import categories, photo_dir
@@ -108,10 +109,28 @@ def _opinion_page(db, row: dict, forms: dict):
     ))  # fmt: skip
     for entry in history:
         entry["detail"] = json.loads(entry["detail"] or "{}")
+    similar = town_index.similar(db, current_app.config["FEEDBACK_DATABASE"], row["id"], 5)
     return render_template(
         "admin/opinion.html", opinion=row, station=station, photos=photos, history=history,
+        similar=similar,
         categories=dict(categories()), statuses=inbox.STATUSES, **forms,
     )  # fmt: skip
+
+
+@bp.get("/groups")
+@login_required
+def groups():
+    """Pending opinions grouped by likely problem, each group one click from a suggestion."""
+    db = get_db()
+    current = scope.current()
+    towns = [current.town] if current.town else sorted({s["town"] for s in current.stations(db)})
+    town = request.args.get("town") if request.args.get("town") in towns else None
+    town = town or (towns[0] if towns else None)
+    found = (
+        town_index.pending_groups(db, current_app.config["FEEDBACK_DATABASE"], town) if town else []
+    )
+    return render_template("admin/groups.html", groups=found, town=town, towns=towns,
+                           categories=dict(categories()))  # fmt: skip
 
 
 @bp.get("/opinions/<int:opinion_id>/photos/<int:photo_id>")

@@ -1,0 +1,64 @@
+"""Similarity where clerks meet it: `feedback similar`, the opinion page, the groups page."""
+
+import json
+
+import pytest
+
+from feedback import users
+from tests.conftest import sign_in
+
+OPINIONS = [
+    (1, "村口路灯坏了三个月,晚上走路看不见"),
+    (1, "我们村路口的灯一直不亮,黑灯瞎火的"),
+    (2, "大塘村油烟扰民,饭店排烟直对窗户"),
+    (1, "六龙村油烟扰民,烧烤摊天天冒烟"),
+    (1, "村口的路灯晚上不亮,老人摔了一跤"),
+    (3, "乙镇路灯坏了没人修"),
+]
+
+
+@pytest.fixture
+def town(db):
+    db["stations"].insert_all([
+        {"id": 1, "code": "ll-01", "name": "六龙村议事亭", "town": "甲镇", "village": "六龙村"},
+        {"id": 2, "code": "dt-01", "name": "大塘村联络站", "town": "甲镇", "village": "大塘村"},
+        {"id": 3, "code": "yz-01", "name": "乙镇公告栏", "town": "乙镇", "village": ""},
+    ])  # fmt: skip
+    for n, (station, body) in enumerate(OPINIONS, start=1):
+        db["opinions"].insert({"receipt": f"DDDDDDD{'23456789'[n]}", "station_id": station,
+                               "body": body, "category": "other",
+                               "created_at": f"2026-03-0{n}T09:00:00+08:00"})  # fmt: skip
+    users.add(db, "jia", "correct horse", "clerk", "甲镇")
+
+
+def test_similar_command_finds_the_same_problem_in_the_same_town(runner, town):
+    result = runner.invoke(args=["similar", "1", "--json", "--limit", "3"])
+    assert result.exit_code == 0, result.output
+    found = json.loads(result.stdout)
+    assert set(found[0]) == {"id", "score", "body"}
+    ids = [row["id"] for row in found]
+    assert set(ids[:2]) == {2, 5}
+    assert 6 not in ids  # another town
+    assert found[0]["score"] >= found[-1]["score"]
+    text = runner.invoke(args=["similar", "1"]).output
+    assert "我们村路口的灯一直不亮" in text
+    missing = runner.invoke(args=["similar", "999"])
+    assert missing.exit_code != 0 and "no opinion with id 999" in missing.output
+
+
+def test_same_complaint_at_another_village_is_not_grouped(client, town):
+    sign_in(client, "jia")
+    page = client.get("/admin/groups").get_data(as_text=True)
+    groups = page.split('class="card group"')[1:]
+    lamp = next(g for g in groups if "#1<" in g)
+    assert "#2<" in lamp and "#5<" in lamp and "油烟" not in lamp
+    assert not any("#3<" in g and "#4<" in g for g in groups)  # 大塘村 vs 六龙村
+    assert "乙镇路灯" not in page
+
+
+def test_opinion_page_lists_similar_opinions_with_a_figure(client, town):
+    sign_in(client, "jia")
+    page = client.get("/admin/opinions/1").get_data(as_text=True)
+    table = page.split('id="similar"')[1].split("</table>")[0]
+    assert "我们村路口的灯一直不亮" in table and "%" in table
+    assert "乙镇" not in table
