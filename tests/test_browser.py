@@ -183,7 +183,7 @@ def test_clerk_upload_preview_shows_the_bad_row_and_stores_nothing(clerk_page, t
     assert connect(instance / "feedback.db")["opinions"].count == 2
 
 
-def test_clerk_merges_handles_and_closes_then_the_villager_rates(
+def test_clerk_merges_a_similar_group_handles_it_then_the_villager_rates(
     clerk_page, browser, live_server, station
 ):
     villager = browser.new_context(viewport={"width": 360, "height": 640}, user_agent=WECHAT_UA)
@@ -197,10 +197,10 @@ def test_clerk_merges_handles_and_closes_then_the_villager_rates(
         receipts.append(phone.locator("#receipt").inner_text())
 
     page = clerk_page
-    page.click("text=群众意见")
-    for row in page.locator("#opinions tr", has_text="灯").all():
-        row.locator("input[type=checkbox]").check()
-    page.click("#merge-new")
+    page.click("text=相似分组")
+    group = page.locator("form.group", has_text="村口路灯坏了三个月")
+    assert "我们村路口的灯一直不亮" in group.inner_text()
+    group.locator("button[type=submit]").click()
     page.fill("#title", "六龙村路灯不亮")
     page.select_option("#tier", "微事")
     page.click("#create")
