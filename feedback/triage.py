@@ -18,9 +18,9 @@ from flask import (
 )  # fmt: skip
 from wtforms.fields.choices import SelectChoice
 
-from feedback import inbox, opinions, scope, town_index
+from feedback import audit, inbox, opinions, scope, town_index
 from feedback.auth import login_required
-from feedback.db import get_db
+from feedback.db import get_db, write_transaction
 from feedback.intake import categories, photo_dir
 from feedback.staff_forms import AnswerForm, CategoryForm, RejectForm
 
@@ -99,7 +99,19 @@ def opinion(opinion_id: int):
     return _opinion_page(db, scope.current().opinion(db, opinion_id), _forms())
 
 
-def _opinion_page(db, row: dict, forms: dict):
+@bp.post("/opinions/<int:opinion_id>/reveal")
+@login_required
+def reveal(opinion_id: int):
+    """Showing a villager's whole phone number is a deliberate act, and it is logged."""
+    db = get_db()
+    row = scope.current().opinion(db, opinion_id)
+    if row["phone"]:
+        with write_transaction(db):
+            audit.record(db, g.user["username"], "opinion.reveal_phone", "opinion", row["id"])
+    return _opinion_page(db, row, _forms(), revealed=True)
+
+
+def _opinion_page(db, row: dict, forms: dict, revealed: bool = False):
     forms["category_form"].category.data = forms["category_form"].category.data or row["category"]
     station = db["stations"].get(row["station_id"])
     photos = list(db.query("select * from photos where opinion_id = ? order by id", [row["id"]]))
@@ -112,7 +124,7 @@ def _opinion_page(db, row: dict, forms: dict):
     similar = town_index.similar(db, current_app.config["FEEDBACK_DATABASE"], row["id"], 5)
     return render_template(
         "admin/opinion.html", opinion=row, station=station, photos=photos, history=history,
-        similar=similar,
+        similar=similar, revealed=revealed,
         categories=dict(categories()), statuses=inbox.STATUSES, **forms,
     )  # fmt: skip
 

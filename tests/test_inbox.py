@@ -153,3 +153,30 @@ def test_another_towns_opinion_cannot_be_changed(client, town, db):
     data = {"a-csrf_token": token, "a-answer": "越权答复"}
     assert client.post("/admin/opinions/5/answer", data=data).status_code == 404
     assert db["opinions"].get(5)["status"] == "new"
+
+
+def test_revealing_a_phone_is_deliberate_and_logged(client, town, db):
+    login(client)
+    page = text(client.get("/admin/opinions/1"))
+    assert "13812345678" not in page
+    assert client.get("/admin/opinions/1/reveal").status_code == 405  # never by a mere link
+    shown = text(client.post("/admin/opinions/1/reveal", data={"csrf_token": csrf_of(page)}))
+    assert "13812345678" in shown
+    (entry,) = db["audit_log"].rows_where("action = 'opinion.reveal_phone'")
+    assert entry["actor"] == "jia" and entry["object_id"] == "1"
+    assert (
+        client.post("/admin/opinions/5/reveal", data={"csrf_token": csrf_of(page)}).status_code
+        == 404
+    )
+
+
+HOSTILE = "<img src=x onerror=alert(1)>\"'&<script>"
+
+
+def test_hostile_text_is_escaped_on_every_staff_page(client, town, db):
+    db["opinions"].update(1, {"body": HOSTILE + "路灯坏了", "name": HOSTILE[:20]})
+    login(client)
+    for url in ("/admin/opinions?status=all", "/admin/opinions/1", "/admin/opinions/2",
+                "/admin/groups", "/admin/opinions?status=all&q=路灯"):  # fmt: skip
+        page = text(client.get(url))
+        assert "<img src=x" not in page and "<script>" not in page, url
