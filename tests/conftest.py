@@ -155,3 +155,17 @@ def sign_in(client, username: str, password: str = STAFF_PASSWORD):
     page = client.get("/admin/login").get_data(as_text=True)
     data = {"username": username, "password": password, "csrf_token": csrf_of(page)}
     return client.post("/admin/login", data=data)
+
+
+TWO_TOWNS = (
+    {"id": 1, "code": "ll-01", "name": "六龙村议事亭", "town": "甲镇", "village": "六龙村"},
+    {"id": 2, "code": "dt-01", "name": "大塘村联络站", "town": "甲镇", "village": "大塘村"},
+    {"id": 3, "code": "yz-01", "name": "乙镇公告栏", "town": "乙镇", "village": ""},
+)
+
+
+@pytest.fixture
+def two_town_stations(db):
+    """Two stations of 甲镇 (ids 1, 2) and one of 乙镇 (id 3)."""
+    db["stations"].insert_all(TWO_TOWNS)
+    return TWO_TOWNS

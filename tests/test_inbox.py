@@ -19,12 +19,7 @@ def listed(response) -> list[str]:
 
 
 @pytest.fixture
-def town(db):
-    db["stations"].insert_all([
-        {"id": 1, "code": "ll-01", "name": "六龙村议事亭", "town": "甲镇", "village": "六龙村"},
-        {"id": 2, "code": "dt-01", "name": "大塘村联络站", "town": "甲镇", "village": "大塘村"},
-        {"id": 3, "code": "yz-01", "name": "乙镇公告栏", "town": "乙镇", "village": ""},
-    ])  # fmt: skip
+def town(db, two_town_stations):
     rows = [
         (1, "村口路灯坏了三个月,晚上看不见", "cityscape", "new", "2026-03-01T09:00:00+08:00"),
         (1, "垃圾没人清运,堆成山了", "pollution", "new", "2026-03-02T09:00:00+08:00"),

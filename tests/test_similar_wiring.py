@@ -18,12 +18,7 @@ OPINIONS = [
 
 
 @pytest.fixture
-def town(db):
-    db["stations"].insert_all([
-        {"id": 1, "code": "ll-01", "name": "六龙村议事亭", "town": "甲镇", "village": "六龙村"},
-        {"id": 2, "code": "dt-01", "name": "大塘村联络站", "town": "甲镇", "village": "大塘村"},
-        {"id": 3, "code": "yz-01", "name": "乙镇公告栏", "town": "乙镇", "village": ""},
-    ])  # fmt: skip
+def town(db, two_town_stations):
     for n, (station, body) in enumerate(OPINIONS, start=1):
         db["opinions"].insert({"receipt": f"DDDDDDD{'23456789'[n]}", "station_id": station,
                                "body": body, "category": "other",

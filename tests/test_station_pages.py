@@ -13,12 +13,7 @@ from tests.conftest import BASE_URL, sign_in
 
 
 @pytest.fixture
-def clerk(client, db):
-    db["stations"].insert_all([
-        {"id": 1, "code": "ll-01", "name": "六龙村议事亭", "town": "甲镇", "village": "六龙村"},
-        {"id": 2, "code": "dt-01", "name": "大塘村联络站", "town": "甲镇", "village": "大塘村"},
-        {"id": 3, "code": "yz-01", "name": "乙镇公告栏", "town": "乙镇", "village": ""},
-    ])  # fmt: skip
+def clerk(client, db, two_town_stations):
     users.add(db, "jia", "correct horse", "clerk", "甲镇")
     sign_in(client, "jia")
 

@@ -17,12 +17,7 @@ def token(client, url="/admin/") -> str:
 
 
 @pytest.fixture
-def town(db, client):
-    db["stations"].insert_all([
-        {"id": 1, "code": "ll-01", "name": "六龙村议事亭", "town": "甲镇", "village": "六龙村"},
-        {"id": 2, "code": "dt-01", "name": "大塘村联络站", "town": "甲镇", "village": "大塘村"},
-        {"id": 3, "code": "yz-01", "name": "乙镇公告栏", "town": "乙镇", "village": ""},
-    ])  # fmt: skip
+def town(db, client, two_town_stations):
     rows = [(1, "村口路灯坏了三个月"), (2, "路口的灯一直不亮"), (1, "垃圾没人清运"),
             (3, "乙镇的路灯坏了")]  # fmt: skip
     for n, (station, body) in enumerate(rows, start=1):
