@@ -66,16 +66,17 @@ def opinion_import(file: Path, code: str, channel: str, collected_by: str | None
         raise click.ClickException(f"no station with code {code}")
     try:
         channel = opinion_import_.channel_code(channel)
-        parsed = opinion_import_.parse(
-            file.name,
-            file.read_bytes(),
-            station["id"],
-            current_app.config["FEEDBACK_CATEGORIES"],
-            clock.now(),
-        )
-        digest = opinion_import_.file_digest(file.read_bytes())
+        data = file.read_bytes()
+        digest = opinion_import_.file_digest(data)
         if not allow_duplicate:
-            _refuse_duplicates(db, station, file, digest, parsed)
+            _refuse_repeated_file(db, station, digest)
+        categories = current_app.config["FEEDBACK_CATEGORIES"]
+        parsed = opinion_import_.parse(file.name, data, station["id"], categories, clock.now())
+        repeated = (
+            [] if allow_duplicate else opinion_import_.duplicate_rows(db, station["id"], parsed)
+        )
+        if repeated:
+            raise opinion_import_.RowsRejected(repeated)
     except opinion_import_.RowsRejected as rejected:
         for error in rejected.errors:
             click.echo(f"{file}: {error}", err=True)
@@ -141,7 +142,8 @@ def _write_slips(db, out: Path, opinion_ids: list[int], size: str) -> None:
     slips.write_slips(out, rows, current_app.config["FEEDBACK_BASE_URL"], fonts, size)
 
 
-def _refuse_duplicates(db, station: dict, file: Path, digest: str, parsed: list) -> None:
+def _refuse_repeated_file(db, station: dict, digest: str) -> None:
+    """Checked before any row is read: a file imported twice is refused at once."""
     earlier = opinion_import_.already_imported(db, station["id"], digest)
     if earlier:
         raise opinion_import_.ImportRefused(
@@ -149,9 +151,6 @@ def _refuse_duplicates(db, station: dict, file: Path, digest: str, parsed: list)
             f"{clock.display(earlier['created_at'])} (import #{earlier['id']}, "
             f"{earlier['rows']} opinions); use --allow-duplicate to import it again"
         )
-    repeated = opinion_import_.duplicate_rows(db, station["id"], parsed)
-    if repeated:
-        raise opinion_import_.RowsRejected(repeated)
 
 
 @click.command("similar")

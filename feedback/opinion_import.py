@@ -229,7 +229,10 @@ def already_imported(db: Database, station_id: int, digest: str) -> dict | None:
 
 
 def duplicate_rows(db: Database, station_id: int, parsed: list[Parsed]) -> list[LineError]:
-    """Rows already imported for this station: same text, date (when given), name and phone."""
+    """Rows already imported for this station: same text, name, phone and date when the row
+    gives one. An undated row with neither name nor phone is not judged on its text alone:
+    two villagers may well write the same short complaint (a repeated file is caught by its
+    hash instead)."""
     known: dict[tuple, str] = {}
     for row in db.query(
         "select body, created_at, name, phone, receipt from opinions "
@@ -241,6 +244,8 @@ def duplicate_rows(db: Database, station_id: int, parsed: list[Parsed]) -> list[
     errors = []
     for item in parsed:
         o = item.opinion
+        if not item.dated and not (o.name or o.phone):
+            continue
         key = (o.body, o.name, o.phone, o.created_at) if item.dated else (o.body, o.name, o.phone)
         if key in known:
             receipt = receipts.display(known[key])

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from sqlite_utils import Database
@@ -38,6 +38,9 @@ class NewOpinion:
     spam: bool = False
     import_id: int | None = None
     created_at: str = field(default_factory=clock.stamp)
+
+
+_COLUMNS = tuple(f.name for f in fields(NewOpinion) if f.name != "spam")
 
 
 @dataclass(frozen=True)
@@ -122,15 +125,16 @@ def _insert_row(db: Database, table: str, row: dict) -> int:
 
 def insert(db: Database, new: NewOpinion) -> tuple[int, str]:
     """Insert one opinion with a fresh receipt code; call inside a write transaction."""
-    row = asdict(new)
-    row["status"] = "spam" if row.pop("spam") else "new"
+    row = {name: getattr(new, name) for name in _COLUMNS}
+    row["status"] = "spam" if new.spam else "new"
     row["consent"] = int(new.consent)
     row["submission_token"] = _idempotency_key(new)
     for _attempt in range(10):
         row["receipt"] = receipts.new_code()
         try:
-            with db.atomic():
-                return _insert_row(db, "opinions", row), row["receipt"]
+            # A failed INSERT is undone by SQLite on its own (trigger included) and the
+            # transaction stays open, so a receipt collision needs no savepoint.
+            return _insert_row(db, "opinions", row), row["receipt"]
         except sqlite3.IntegrityError as error:
             if "opinions.receipt" not in str(error):
                 raise

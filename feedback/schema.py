@@ -231,3 +231,16 @@ def opinion_search(db: Database) -> None:
         CREATE INDEX opinions_category ON opinions (category, created_at);
         """,
     )
+
+
+@migrations(name="0005_inbox_counts")
+def inbox_counts(db: Database) -> None:
+    """The inbox counts opinions per status within a town's stations; without these indexes
+    each count read every opinion (~90 ms at 100,000)."""
+    _run_script(
+        db,
+        """
+        CREATE INDEX opinions_station_status ON opinions (station_id, status);
+        CREATE INDEX opinions_status_station ON opinions (status, station_id);
+        """,
+    )

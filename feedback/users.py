@@ -3,6 +3,7 @@ Werkzeug's hashers; the plain password never touches the database or the logs.""
 
 from __future__ import annotations
 
+import functools
 import re
 
 from sqlite_utils import Database
@@ -14,8 +15,13 @@ from feedback.db import write_transaction
 ROLES = ("admin", "clerk")
 MIN_PASSWORD = 8
 _USERNAME = re.compile(r"^[A-Za-z0-9_.\-\u4e00-\u9fff]{2,32}$")
-# Hashing a password nobody has keeps a wrong username as slow as a wrong password.
-_DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Checking a password nobody has keeps a wrong username as slow as a wrong password.
+    Made on first use: scrypt at import time slowed every command and worker start."""
+    return generate_password_hash("not-a-real-password")
 
 
 class UserError(ValueError):
@@ -56,6 +62,6 @@ def authenticate(db: Database, username: str, password: str) -> dict | None:
         None,
     )
     if user is None:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(), password)
         return None
     return user if check_password_hash(user["password_hash"], password) else None
