@@ -21,7 +21,7 @@ from flask import (
 )  # fmt: skip
 from wtforms.fields.choices import SelectChoice
 
-from feedback import audit, clock, opinion_import, opinions, receipts, scope, slips
+from feedback import audit, clock, opinion_import, opinions, scope, slips
 from feedback.auth import login_required
 from feedback.db import get_db, write_transaction
 from feedback.fonts import PosterFonts
@@ -215,8 +215,3 @@ def _slips_response(rows: list[dict], filename: str) -> Response:
     pdf = slips.slips_pdf(pairs, current_app.config["FEEDBACK_BASE_URL"], fonts, size).bytes()
     return Response(pdf, mimetype="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="{filename}"'})  # fmt: skip
-
-
-@bp.app_template_global("receipt_of")
-def receipt_of(code: str) -> str:
-    return receipts.display(code)

@@ -12,7 +12,7 @@ from flask.cli import with_appcontext
 
 from feedback import clock, opinions, receipts, slips, stations, town_index
 from feedback import opinion_import as opinion_import_
-from feedback.cli_stations import poster_fonts
+from feedback.cli_stations import poster_fonts, reject_rows
 from feedback.db import get_db
 from feedback.schema import CHANNELS
 
@@ -78,9 +78,7 @@ def opinion_import(file: Path, code: str, channel: str, collected_by: str | None
         if repeated:
             raise opinion_import_.RowsRejected(repeated)
     except opinion_import_.RowsRejected as rejected:
-        for error in rejected.errors:
-            click.echo(f"{file}: {error}", err=True)
-        raise click.ClickException(f"{file}: {rejected}") from None
+        reject_rows(file, rejected)
     except opinion_import_.ImportRefused as error:
         raise click.ClickException(f"{file}: {error}; nothing was imported") from None
     with click.progressbar(length=len(parsed), label="Importing", file=sys.stderr) as bar:

@@ -52,9 +52,7 @@ def station_import(file: Path) -> None:
     try:
         added = stations.import_csv(get_db(), file.read_bytes())
     except stations.ImportRejected as rejected:
-        for error in rejected.errors:
-            click.echo(f"{file}: {error}", err=True)
-        raise click.ClickException(f"{file}: {rejected}") from None
+        reject_rows(file, rejected)
     except stations.StationError as error:
         raise click.ClickException(f"{file}: {error}") from None
     click.echo(f"Imported {len(added)} stations from {file}")
@@ -165,6 +163,13 @@ def _print_posters(chosen: list[dict], out_dir: Path, size: str, combined: Path 
                                       on_done=lambda _files: bar.update(1))  # fmt: skip
     for files in written:
         click.echo(f"{files.code}: {files.pdf} {files.png} {files.share}")
+
+
+def reject_rows(file: Path, rejected: Exception) -> None:
+    """Name every bad line of a refused file on stderr, then fail with the summary."""
+    for error in rejected.errors:  # type: ignore[attr-defined]
+        click.echo(f"{file}: {error}", err=True)
+    raise click.ClickException(f"{file}: {rejected}")
 
 
 def station_url(code: str) -> str:

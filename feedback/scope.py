@@ -32,18 +32,22 @@ class Scope:
             where += " and stations.active = 1"
         return list(db.query(f"select * from stations where {where} order by town, name", params))
 
+    @staticmethod
+    def _one(db: Database, sql: str, params: list) -> dict:
+        """The row, or a 404 that tells another town nothing."""
+        row = next(db.query(sql, params), None)
+        return row if row is not None else abort(404)
+
     def station(self, db: Database, station_id: int) -> dict:
         where, params = self._where()
-        row = next(db.query(f"select * from stations where id = ? and {where}",
-                            [station_id, *params]), None)  # fmt: skip
-        return row if row is not None else abort(404)
+        sql = f"select * from stations where id = ? and {where}"
+        return self._one(db, sql, [station_id, *params])
 
     def opinion(self, db: Database, opinion_id: int) -> dict:
         where, params = self._where("s")
-        row = next(db.query(
-            f"select o.* from opinions o join stations s on s.id = o.station_id "
-            f"where o.id = ? and {where}", [opinion_id, *params]), None)  # fmt: skip
-        return row if row is not None else abort(404)
+        sql = (f"select o.* from opinions o join stations s on s.id = o.station_id "
+               f"where o.id = ? and {where}")  # fmt: skip
+        return self._one(db, sql, [opinion_id, *params])
 
     def opinions(self, db: Database, ids: list[int]) -> list[dict]:
         """The given opinions, all of them in scope, or a 404."""
@@ -53,9 +57,8 @@ class Scope:
 
     def suggestion(self, db: Database, suggestion_id: int) -> dict:
         where, params = self._where("suggestions")
-        row = next(db.query(f"select * from suggestions where id = ? and {where}",
-                            [suggestion_id, *params]), None)  # fmt: skip
-        return row if row is not None else abort(404)
+        sql = f"select * from suggestions where id = ? and {where}"
+        return self._one(db, sql, [suggestion_id, *params])
 
     def suggestions(self, db: Database, open_only: bool = False) -> list[dict]:
         where, params = self._where("s")
@@ -70,10 +73,9 @@ class Scope:
 
     def opinion_import(self, db: Database, import_id: int) -> dict:
         where, params = self._where("s")
-        row = next(db.query(
-            f"select i.* from opinion_imports i join stations s on s.id = i.station_id "
-            f"where i.id = ? and {where}", [import_id, *params]), None)  # fmt: skip
-        return row if row is not None else abort(404)
+        sql = (f"select i.* from opinion_imports i join stations s on s.id = i.station_id "
+               f"where i.id = ? and {where}")  # fmt: skip
+        return self._one(db, sql, [import_id, *params])
 
 
 def current() -> Scope:
