@@ -33,6 +33,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         cli,
         handling,
         intake,
+        office,
         privacy,
         public,
         station_pages,
@@ -46,6 +47,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(triage.bp)
     app.register_blueprint(station_pages.bp)
     app.register_blueprint(handling.bp)
+    app.register_blueprint(office.bp)
     app.add_template_filter(privacy.mask_phone, "masked")
     app.jinja_env.globals["channels"] = CHANNELS
     # Every form is CSRF-checked; the villager's pages check in the form itself so that a

@@ -30,10 +30,30 @@ class LoginForm(FlaskForm):
     password = PasswordField("密码", validators=[DataRequired("请输入密码")])
 
 
+def session_key(user: dict) -> str:
+    """A fingerprint of the password hash kept in the session: a new password or a retired
+    account ends every session opened before, on every worker."""
+    return user["password_hash"][-16:]
+
+
 @bp.before_app_request
 def load_user() -> None:
     user_id = session.get("user_id")
-    g.user = users.get(get_db(), user_id) if user_id else None
+    user = users.get(get_db(), user_id) if user_id else None
+    g.user = user if user and session.get("key") == session_key(user) else None
+
+
+def admin_required(view: Callable) -> Callable:
+    """Pages that act on every town (accounts, the list of departments): admins only."""
+
+    @functools.wraps(view)
+    @login_required
+    def wrapped(**kwargs):
+        if g.user["role"] != "admin":
+            return render_template("admin/message.html", message="只有管理员可以使用这个页面"), 403
+        return view(**kwargs)
+
+    return wrapped
 
 
 def login_required(view: Callable) -> Callable:
@@ -67,6 +87,7 @@ def login():
             if user:
                 session.clear()
                 session["user_id"] = user["id"]
+                session["key"] = session_key(user)
                 with write_transaction(db):
                     audit.record(db, user["username"], "user.login", "user", user["id"])
                 return redirect(_safe_next(request.args.get("next")), 303)

@@ -8,7 +8,7 @@ from datetime import date
 from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
 from wtforms.fields.choices import SelectChoice
 
-from feedback import clock, scope, suggestions
+from feedback import clock, departments, scope, suggestions
 from feedback.auth import login_required
 from feedback.db import get_db
 from feedback.intake import categories
@@ -105,7 +105,7 @@ def _page(db, suggestion: dict, status: int = 200, **forms):
         next_status=suggestions.NEXT_STATUS.get(suggestion["status"]), history=history,
         notes=notes, department=department,
         overdue=suggestions.is_overdue(suggestion, clock.now().date()),
-        departments=[r[0] for r in db.execute("select name from departments order by name")],
+        departments=departments.active_names(db),
         categories=dict(categories()), error=forms.get("error"),
     ), status  # fmt: skip
 
@@ -132,9 +132,11 @@ def set_handling(suggestion_id: int):
         changes["deadline"] = suggestions.deadline_for(form.tier.data, start, tier_days)
     elif form.deadline.data:
         changes["deadline"] = form.deadline.data
-    if form.department.data:
-        changes["department_id"] = suggestions.department_id(db, form.department.data)
-    suggestions.update(db, suggestion, changes, g.user["username"])
+    try:
+        suggestions.update(db, suggestion, changes, g.user["username"], form.department.data)
+    except departments.DepartmentError as error:
+        form.department.errors.append(str(error))
+        return _page(db, suggestion, 400, handling=form)
     return redirect(url_for("handling.show", suggestion_id=suggestion_id), 303)
 
 

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from feedback.forms import OpinionFields, clean_line, clean_text
 from feedback.schema import CHANNELS
@@ -104,3 +111,34 @@ class NoteForm(FlaskForm):
 
 class AdvanceForm(FlaskForm):
     answer = TextAreaField("最终答复(办结时必填,会送达每一位提意见的村民)", filters=[clean_text])
+
+
+ROLE_CHOICES = [
+    SelectChoice("clerk", "镇街工作人员(只管本镇)"),
+    SelectChoice("admin", "管理员(全县)"),
+]
+
+
+class RoleFields(FlaskForm):
+    role = SelectField("角色", choices=ROLE_CHOICES, default="clerk")
+    town = StringField("所在镇街(工作人员必填)", filters=[clean_line],
+                       validators=[Length(max=20, message="最多 20 个字")])  # fmt: skip
+
+
+class PasswordFields(FlaskForm):
+    password = PasswordField("密码(至少 8 位)", validators=[DataRequired("请设置密码")])
+    confirm = PasswordField("再输一遍密码", validators=[
+        EqualTo("password", message="两次输入的密码不一样")])  # fmt: skip
+
+
+class NewUserForm(RoleFields, PasswordFields):
+    username = StringField(
+        "用户名", filters=[clean_line], validators=[DataRequired("请填写用户名")]
+    )
+
+
+class DepartmentForm(FlaskForm):
+    name = StringField(
+        "单位名称", filters=[clean_line],
+        validators=[DataRequired("请填写单位名称"), Length(max=40, message="最多 40 字")],
+    )  # fmt: skip

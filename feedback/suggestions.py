@@ -13,7 +13,7 @@ from datetime import date, timedelta
 
 from sqlite_utils import Database
 
-from feedback import audit, clock
+from feedback import audit, clock, departments
 from feedback.db import write_transaction
 
 TIERS = ("微事", "一般", "重大")
@@ -98,26 +98,22 @@ def remove_opinion(db: Database, suggestion_id: int, opinion_id: int, actor: str
                      before=before, after={"status": "new"})  # fmt: skip
 
 
-def update(db: Database, suggestion: dict, changes: dict, actor: str) -> None:
-    """Tier, deadline, department, deputies, title, body: logged before -> after."""
-    changes = {k: v for k, v in changes.items() if suggestion.get(k) != v}
-    if not changes:
-        return
+def update(
+    db: Database, suggestion: dict, changes: dict, actor: str, department: str | None = None
+) -> None:
+    """Tier, deadline, department, deputies, title, body: logged before -> after. A department
+    typed by name is looked up (or added to the list) in the same transaction."""
     with write_transaction(db):
+        if department:
+            changes = dict(changes, department_id=departments.find_or_add(db, department, actor))
+        changes = {k: v for k, v in changes.items() if suggestion.get(k) != v}
+        if not changes:
+            return
         assignments = ", ".join(f"{key} = ?" for key in changes)
         db.execute(f"update suggestions set {assignments} where id = ?",
                    [*changes.values(), suggestion["id"]])  # fmt: skip
         audit.record(db, actor, "suggestion.update", "suggestion", suggestion["id"],
                      before={k: suggestion.get(k) for k in changes}, after=changes)  # fmt: skip
-
-
-def department_id(db: Database, name: str) -> int:
-    """A department from the managed list, or a new one when typed."""
-    name = name.strip()
-    row = db.execute("select id from departments where name = ?", [name]).fetchone()
-    if row:
-        return row[0]
-    return db.execute("insert into departments (name) values (?)", [name]).lastrowid
 
 
 def advance(db: Database, suggestion: dict, actor: str, answer: str | None = None) -> str:

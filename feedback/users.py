@@ -25,24 +25,46 @@ def _dummy_hash() -> str:
 
 
 class UserError(ValueError):
-    """A staff account could not be created; the message says why."""
+    """A staff account change was refused: English for the CLI, Chinese for the web."""
+
+    def __init__(self, en: str, zh: str) -> None:
+        super().__init__(en)
+        self.zh = zh
+
+
+def _check_username(username: str) -> str:
+    username = username.strip()
+    if not _USERNAME.match(username):
+        raise UserError("username: 2-32 letters, digits, Chinese characters, '.', '_', '-'",
+                        "用户名:2-32 个字母、数字、汉字或 . _ -")  # fmt: skip
+    return username
+
+
+def _check_role(role: str, town: str | None) -> str | None:
+    town = (town or "").strip() or None
+    if role not in ROLES:
+        raise UserError(f"role must be one of {', '.join(ROLES)}", "角色只能是管理员或镇街工作人员")
+    if role == "clerk" and not town:
+        raise UserError("a clerk needs --town: clerks see and change only their own town",
+                        "镇街工作人员要选所在镇街:只能看和办本镇的事")  # fmt: skip
+    return town if role == "clerk" else None
+
+
+def _check_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD:
+        raise UserError(f"the password must have at least {MIN_PASSWORD} characters",
+                        f"密码至少 {MIN_PASSWORD} 位")  # fmt: skip
+    return password
 
 
 def add(
     db: Database, username: str, password: str, role: str, town: str | None, actor: str = "cli"
 ) -> dict:
-    username, town = username.strip(), (town or "").strip() or None
-    if not _USERNAME.match(username):
-        raise UserError("username: 2-32 letters, digits, Chinese characters, '.', '_', '-'")
-    if role not in ROLES:
-        raise UserError(f"role must be one of {', '.join(ROLES)}")
-    if role == "clerk" and not town:
-        raise UserError("a clerk needs --town: clerks see and change only their own town")
-    if len(password) < MIN_PASSWORD:
-        raise UserError(f"the password must have at least {MIN_PASSWORD} characters")
+    username, town = _check_username(username), _check_role(role, town)
+    _check_password(password)
     with write_transaction(db):
         if db.execute("select 1 from users where username = ?", [username]).fetchone():
-            raise UserError(f"user {username} already exists")
+            raise UserError(f"user {username} already exists", f"用户名 {username} 已有人用")
         user_id = db.execute(
             "insert into users (username, password_hash, role, town, created_at) "
             "values (?, ?, ?, ?, ?)",
@@ -50,6 +72,50 @@ def add(
         ).lastrowid
         audit.record(db, actor, "user.add", "user", user_id, role=role, town=town)
     return get(db, user_id)
+
+
+def listing(db: Database) -> list[dict]:
+    return list(db.query("select * from users order by active desc, town, username"))
+
+
+def find(db: Database, user_id: int) -> dict | None:
+    """Any account, retired ones too (for the admin's user page)."""
+    return next(db.query("select * from users where id = ?", [user_id]), None)
+
+
+def _other_active_admins(db: Database, user: dict) -> int:
+    return db.execute("select count(*) from users where role = 'admin' and active = 1 "
+                      "and id != ?", [user["id"]]).fetchone()[0]  # fmt: skip
+
+
+def change_role(db: Database, user: dict, role: str, town: str | None, actor: str) -> None:
+    town = _check_role(role, town)
+    with write_transaction(db):
+        if user["role"] == "admin" and role != "admin" and not _other_active_admins(db, user):
+            raise UserError("the last admin cannot stop being one",
+                            "这是最后一位管理员,不能改为工作人员")  # fmt: skip
+        db.execute("update users set role = ?, town = ? where id = ?", [role, town, user["id"]])
+        audit.record(db, actor, "user.role", "user", user["id"],
+                     before={"role": user["role"], "town": user["town"]},
+                     after={"role": role, "town": town})  # fmt: skip
+
+
+def set_password(db: Database, user: dict, password: str, actor: str) -> None:
+    """A new password also ends the account's open sessions (see feedback.auth.session_key)."""
+    _check_password(password)
+    with write_transaction(db):
+        db.execute("update users set password_hash = ? where id = ?",
+                   [generate_password_hash(password), user["id"]])  # fmt: skip
+        audit.record(db, actor, "user.password", "user", user["id"])
+
+
+def set_active(db: Database, user: dict, active: bool, actor: str) -> None:
+    """Retire or bring back an account; it is never deleted, so the audit log keeps its name."""
+    with write_transaction(db):
+        if not active and user["role"] == "admin" and not _other_active_admins(db, user):
+            raise UserError("the last admin cannot be disabled", "这是最后一位管理员,不能停用")
+        db.execute("update users set active = ? where id = ?", [int(active), user["id"]])
+        audit.record(db, actor, "user.enable" if active else "user.disable", "user", user["id"])
 
 
 def get(db: Database, user_id: int) -> dict | None:
