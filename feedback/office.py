@@ -5,8 +5,10 @@ feedback.departments, which check it and write the audit log."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 from flask import Blueprint, abort, g, redirect, render_template, url_for
+from flask_wtf import FlaskForm
 
 from feedback import departments, scope, users
 from feedback.auth import admin_required, login_required
@@ -14,6 +16,22 @@ from feedback.db import get_db
 from feedback.staff_forms import DepartmentForm, NewUserForm, PasswordFields, RoleFields
 
 bp = Blueprint("office", __name__, url_prefix="/admin")
+
+REFUSALS = (users.UserError, departments.DepartmentError)
+
+
+def _submit(form: FlaskForm, change: Callable[[], object], page: Callable,
+            done: str | Callable[[object], str]):  # fmt: skip
+    """Validate, make the change, and either go on to `done` (a URL, or one made from what the
+    change returned) or show the page again with the form as typed and the reason (Chinese)
+    the change was refused."""
+    if not form.validate_on_submit():
+        return page(form, None)
+    try:
+        result = change()
+    except REFUSALS as error:
+        return page(form, getattr(error, "zh", str(error)))
+    return redirect(done(result) if callable(done) else done, 303)
 
 
 def _towns(db) -> list[str]:
@@ -28,7 +46,7 @@ def _history(db, object_type: str, object_id: int) -> list[dict]:
     return rows
 
 
-def _users_page(form: NewUserForm | None = None, status: int = 200, error: str | None = None):
+def _users_page(form: NewUserForm | None = None, error: str | None = None, status: int = 400):
     db = get_db()
     return render_template(
         "admin/users.html", rows=users.listing(db), towns=_towns(db),
@@ -39,28 +57,25 @@ def _users_page(form: NewUserForm | None = None, status: int = 200, error: str |
 @bp.get("/users")
 @admin_required
 def user_list():
-    return _users_page()
+    return _users_page(status=200)
 
 
 @bp.post("/users")
 @admin_required
 def user_add():
     form = NewUserForm()
-    if not form.validate_on_submit():
-        return _users_page(form, 400)
-    try:
-        user = users.add(get_db(), form.username.data, form.password.data, form.role.data,
-                         form.town.data, actor=g.user["username"])  # fmt: skip
-    except users.UserError as error:
-        return _users_page(form, 400, error.zh)
-    return redirect(url_for("office.user_page", user_id=user["id"], added=1), 303)
+    return _submit(
+        form, lambda: users.add(get_db(), form.username.data, form.password.data,
+                                form.role.data, form.town.data, actor=g.user["username"]),
+        _users_page, lambda user: url_for("office.user_page", user_id=user["id"], added=1),
+    )  # fmt: skip
 
 
 def _account(user_id: int) -> dict:
     return users.find(get_db(), user_id) or abort(404)
 
 
-def _user_page(user: dict, status: int = 200, error: str | None = None, **forms):
+def _user_page(user: dict, error: str | None = None, status: int = 400, **forms):
     db = get_db()
     role_form = forms.get("role") or RoleFields(formdata=None, role=user["role"],
                                                 town=user["town"])  # fmt: skip
@@ -74,35 +89,30 @@ def _user_page(user: dict, status: int = 200, error: str | None = None, **forms)
 @bp.get("/users/<int:user_id>")
 @admin_required
 def user_page(user_id: int):
-    return _user_page(_account(user_id))
+    return _user_page(_account(user_id), status=200)
 
 
 @bp.post("/users/<int:user_id>/role")
 @admin_required
 def user_role(user_id: int):
-    user = _account(user_id)
-    form = RoleFields()
-    if not form.validate_on_submit():
-        return _user_page(user, 400, role=form)
-    try:
-        users.change_role(get_db(), user, form.role.data, form.town.data, g.user["username"])
-    except users.UserError as error:
-        return _user_page(user, 400, error.zh, role=form)
-    return redirect(url_for("office.user_page", user_id=user_id), 303)
+    user, form = _account(user_id), RoleFields()
+    return _submit(
+        form, lambda: users.change_role(get_db(), user, form.role.data, form.town.data,
+                                        g.user["username"]),
+        lambda form, error: _user_page(user, error, role=form),
+        url_for("office.user_page", user_id=user_id),
+    )  # fmt: skip
 
 
 @bp.post("/users/<int:user_id>/password")
 @admin_required
 def user_password(user_id: int):
-    user = _account(user_id)
-    form = PasswordFields()
-    if not form.validate_on_submit():
-        return _user_page(user, 400, password=form)
-    try:
-        users.set_password(get_db(), user, form.password.data, g.user["username"])
-    except users.UserError as error:
-        return _user_page(user, 400, error.zh, password=form)
-    return redirect(url_for("office.user_page", user_id=user_id), 303)
+    user, form = _account(user_id), PasswordFields()
+    return _submit(
+        form, lambda: users.set_password(get_db(), user, form.password.data, g.user["username"]),
+        lambda form, error: _user_page(user, error, password=form),
+        url_for("office.user_page", user_id=user_id),
+    )  # fmt: skip
 
 
 @bp.post("/users/<int:user_id>/<any(enable, disable):action>")
@@ -110,16 +120,19 @@ def user_password(user_id: int):
 def user_active(user_id: int, action: str):
     user = _account(user_id)
     if user["id"] == g.user["id"]:
-        return _user_page(user, 400, "不能停用自己正在用的账号")
-    try:
-        users.set_active(get_db(), user, action == "enable", g.user["username"])
-    except users.UserError as error:
-        return _user_page(user, 400, error.zh)
-    return redirect(url_for("office.user_page", user_id=user_id), 303)
+        return _user_page(user, "不能停用自己正在用的账号")
+    return _submit(
+        FlaskForm(), lambda: users.set_active(get_db(), user, action == "enable",
+                                              g.user["username"]),
+        lambda form, error: _user_page(user, error),
+        url_for("office.user_page", user_id=user_id),
+    )  # fmt: skip
 
 
-def _departments_page(form: DepartmentForm | None = None, status: int = 200,
-                      error: str | None = None):  # fmt: skip
+def _departments_page(form: DepartmentForm | None = None, error: str | None = None,
+                      status: int = 400):  # fmt: skip
+    if form is not None and form.name.errors and not error:
+        error = "、".join(form.name.errors)
     return render_template(
         "admin/departments.html", rows=departments.listing(get_db(), scope.current().town),
         form=form or DepartmentForm(formdata=None), error=error,
@@ -130,20 +143,15 @@ def _departments_page(form: DepartmentForm | None = None, status: int = 200,
 @login_required
 def department_list():
     """Clerks see the list they pick from; admins keep it."""
-    return _departments_page()
+    return _departments_page(status=200)
 
 
 @bp.post("/departments")
 @admin_required
 def department_add():
     form = DepartmentForm()
-    if not form.validate_on_submit():
-        return _departments_page(form, 400)
-    try:
-        departments.add(get_db(), form.name.data, g.user["username"])
-    except departments.DepartmentError as error:
-        return _departments_page(form, 400, str(error))
-    return redirect(url_for("office.department_list"), 303)
+    return _submit(form, lambda: departments.add(get_db(), form.name.data, g.user["username"]),
+                   _departments_page, url_for("office.department_list"))  # fmt: skip
 
 
 def _department(department_id: int) -> dict:
@@ -153,20 +161,21 @@ def _department(department_id: int) -> dict:
 @bp.post("/departments/<int:department_id>/rename")
 @admin_required
 def department_rename(department_id: int):
-    department = _department(department_id)
-    form = DepartmentForm()
-    if not form.validate_on_submit():
-        return _departments_page(None, 400, "、".join(form.name.errors) or "请重新提交")
-    try:
-        departments.rename(get_db(), department, form.name.data, g.user["username"])
-    except departments.DepartmentError as error:
-        return _departments_page(None, 400, str(error))
-    return redirect(url_for("office.department_list"), 303)
+    department, form = _department(department_id), DepartmentForm()
+    return _submit(
+        form, lambda: departments.rename(get_db(), department, form.name.data,
+                                         g.user["username"]),
+        lambda form, error: _departments_page(None, error or "、".join(form.name.errors)),
+        url_for("office.department_list"),
+    )  # fmt: skip
 
 
 @bp.post("/departments/<int:department_id>/<any(enable, disable):action>")
 @admin_required
 def department_active(department_id: int, action: str):
-    departments.set_active(get_db(), _department(department_id), action == "enable",
-                           g.user["username"])  # fmt: skip
-    return redirect(url_for("office.department_list"), 303)
+    department = _department(department_id)
+    return _submit(
+        FlaskForm(), lambda: departments.set_active(get_db(), department, action == "enable",
+                                                    g.user["username"]),
+        _departments_page, url_for("office.department_list"),
+    )  # fmt: skip
