@@ -35,56 +35,62 @@ def _lower(value: str | None) -> str | None:
 class StationKindField(SelectField):
     """A station kind; empty means 其他."""
 
+    def __init__(self, *args, message: str, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.message = message
+
     def pre_validate(self, form: Form) -> None:
         if self.data not in STATION_KINDS:
-            raise ValidationError(f"kind must be one of {', '.join(STATION_KINDS)}")
+            raise ValidationError(self.message)
 
 
-class StationForm(Form):
-    code = StringField(
-        "code",
-        filters=[_strip, _lower],
-        validators=[
-            DataRequired("code is required"),
-            Regexp(
-                r"^[a-z0-9-]{2,32}$",
-                message="code must be 2-32 characters of a-z, 0-9 and '-'",
-            ),
-        ],
-    )
-    name = StringField(
-        "name",
-        filters=[_strip],
-        validators=[
-            DataRequired("name is required"),
-            Length(max=40, message="name is over 40 characters"),
-        ],
-    )
-    town = StringField(
-        "town",
-        filters=[_strip],
-        validators=[
-            DataRequired("town is required"),
-            Length(max=20, message="town is over 20 characters"),
-        ],
-    )
-    village = StringField(
-        "village",
-        filters=[_strip],
-        validators=[Length(max=20, message="village is over 20 characters")],
-    )
-    kind = StationKindField(
-        "kind", choices=list(STATION_KINDS), filters=[_strip, lambda v: v or "其他"]
-    )
-    address = StringField(
-        "address",
-        filters=[_strip],
-        validators=[Length(max=100, message="address is over 100 characters")],
-    )
+CODE_PATTERN = r"^[a-z0-9-]{2,32}$"
+STATION_LIMITS = {"name": 40, "town": 20, "village": 20, "address": 100}
+# The same rules speak English to the CLI and CSV imports, Chinese to staff pages.
+STATION_WORDS = {
+    "en": {"code": "code", "name": "name", "town": "town", "village": "village", "kind": "kind",
+           "address": "address", "required": "{} is required", "long": "{} is over {} characters",
+           "pattern": "code must be 2-32 characters of a-z, 0-9 and '-'",
+           "kinds": f"kind must be one of {', '.join(STATION_KINDS)}"},
+    "zh": {"code": "编码(二维码地址的一部分)", "name": "站点名称", "town": "所属镇街",
+           "village": "所属村(社区)", "kind": "类型", "address": "地址", "required": "请填写{}",
+           "long": "{}最多 {} 个字", "pattern": "编码为 2-32 位小写字母、数字或 -",
+           "kinds": f"类型只能是 {'、'.join(STATION_KINDS)}"},
+}  # fmt: skip
 
+
+def station_fields(language: str) -> dict:
+    """The station form's fields with messages in one language (see STATION_WORDS)."""
+    w = STATION_WORDS[language]
+
+    def text(key: str, required: bool = False) -> StringField:
+        short = w[key] if language == "zh" else key
+        checks = [Length(max=STATION_LIMITS[key], message=w["long"].format(short,
+                                                                          STATION_LIMITS[key]))]
+        if required:
+            checks.insert(0, DataRequired(w["required"].format(short)))
+        return StringField(w[key], filters=[_strip], validators=checks)
+
+    return {
+        "code": StringField(w["code"], filters=[_strip, _lower], validators=[
+            DataRequired(w["required"].format(w["code"] if language == "zh" else "code")),
+            Regexp(CODE_PATTERN, message=w["pattern"])]),
+        "name": text("name", required=True),
+        "town": text("town", required=True),
+        "village": text("village"),
+        "kind": StationKindField(w["kind"], choices=list(STATION_KINDS), message=w["kinds"],
+                                 filters=[_strip, lambda v: v or "其他"]),
+        "address": text("address"),
+    }  # fmt: skip
+
+
+class StationErrors:
     def error_text(self) -> str:
         """All field errors on one line, for the CLI and import reports."""
         return "; ".join(message for messages in self.errors.values() for message in messages)
+
+
+StationForm = type("StationForm", (StationErrors, Form), station_fields("en"))
 
 
 # Zero-width characters that make text look longer than it is (ZWJ stays: emoji need it).

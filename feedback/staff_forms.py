@@ -15,7 +15,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
-from feedback.forms import OpinionFields, clean_line, clean_text
+from feedback.forms import OpinionFields, clean_line, clean_text, station_fields
 from feedback.schema import CHANNELS
 
 OFFLINE_CHANNELS = [SelectChoice(code, label) for code, label in CHANNELS.items() if code != "form"]
@@ -142,3 +142,6 @@ class DepartmentForm(FlaskForm):
         "单位名称", filters=[clean_line],
         validators=[DataRequired("请填写单位名称"), Length(max=40, message="最多 40 字")],
     )  # fmt: skip
+
+
+StaffStationForm = type("StaffStationForm", (FlaskForm,), station_fields("zh"))
