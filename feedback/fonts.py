@@ -13,8 +13,12 @@ from fontTools import subset
 from fontTools.ttLib import TTFont
 from PIL import ImageFont
 
-# Subset fonts live here for the life of the process.
-_SUBSETS = tempfile.TemporaryDirectory(prefix="feedback-fonts-")
+
+@lru_cache(maxsize=1)
+def _subsets() -> tempfile.TemporaryDirectory:
+    """Subset fonts live here for the life of the process; made on first use, not at import,
+    so commands and workers that draw no poster leave nothing in /tmp."""
+    return tempfile.TemporaryDirectory(prefix="feedback-fonts-")
 
 
 class FontMissing(RuntimeError):
@@ -81,7 +85,7 @@ def _subset(fonts: PosterFonts, chars: str) -> PosterFonts:
     digest = hashlib.sha1(f"{fonts.regular}{fonts.bold}{fonts.index}{chars}".encode()).hexdigest()
     paths = []
     for bold in (False, True):
-        target = Path(_SUBSETS.name) / f"{digest[:16]}-{'bold' if bold else 'regular'}.otf"
+        target = Path(_subsets().name) / f"{digest[:16]}-{'bold' if bold else 'regular'}.otf"
         if not target.exists():
             options = subset.Options()
             options.name_IDs = ["*"]
