@@ -57,6 +57,10 @@ DEFAULTS: dict[str, Any] = {
     "FEEDBACK_PROXY_HOPS": 0,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
+    # Names and phone numbers are removed from opinions older than this by
+    # `feedback purge-contacts` (个人信息保护法): two years covers the longest handling
+    # deadline (重大: 90 days) many times over and one full year of follow-up calls.
+    "FEEDBACK_CONTACT_RETENTION_DAYS": 730,
 }
 
 # Settings that may come from the environment, by the same name.

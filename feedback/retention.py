@@ -1,0 +1,39 @@
+"""Retention of villagers' contact details (个人信息保护法: keep personal information no longer
+than the purpose needs). Names and phone numbers are needed while an opinion is handled and
+the villager may be called back; after the retention period they are removed. The opinion
+itself — text, receipt, status, answer and rating — stays, so reports and the villager's
+status page are unchanged."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlite_utils import Database
+
+from feedback import audit, clock
+from feedback.db import write_transaction
+
+_HAS_CONTACT = "(name is not null or phone is not null or consent != 0)"
+
+
+def cutoff(days: int) -> str:
+    """Opinions created before this moment (China time) are past the retention period."""
+    return clock.stamp(clock.now() - timedelta(days=days))
+
+
+def count_contacts(db: Database, days: int) -> int:
+    sql = f"select count(*) from opinions where created_at < ? and {_HAS_CONTACT}"
+    return db.execute(sql, [cutoff(days)]).fetchone()[0]
+
+
+def purge_contacts(db: Database, days: int, actor: str) -> int:
+    """Remove names and phone numbers of opinions older than `days`, in one transaction,
+    logged with how many and the cutoff (never the removed values)."""
+    before = cutoff(days)
+    with write_transaction(db):
+        purged = db.execute(
+            f"update opinions set name = null, phone = null, consent = 0 "
+            f"where created_at < ? and {_HAS_CONTACT}", [before]).rowcount  # fmt: skip
+        audit.record(db, actor, "opinion.purge_contacts", "opinion", None, count=purged,
+                     older_than_days=days, cutoff=before)  # fmt: skip
+    return purged
