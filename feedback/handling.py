@@ -32,9 +32,8 @@ def _suggestion_form(formdata=None, **data) -> SuggestionForm:
 @login_required
 def index():
     rows = scope.current().suggestions(get_db())
-    today = clock.now().date()
-    overdue = {r["id"] for r in rows if suggestions.is_overdue(r, today)}
-    return render_template("admin/suggestions.html", rows=rows, overdue=overdue)
+    return render_template("admin/suggestions.html", rows=rows,
+                           overdue=suggestions.overdue_ids(rows))  # fmt: skip
 
 
 @bp.post("/merge")

@@ -155,9 +155,23 @@ def add_note(db: Database, suggestion_id: int, body: str, actor: str) -> None:
         )
 
 
+def of_opinion(db: Database, opinion_id: int) -> dict | None:
+    """The suggestion an opinion stands behind, with its department's name, if merged."""
+    return next(db.query(
+        "select s.*, d.name as department from suggestion_opinions so join suggestions s "
+        "on s.id = so.suggestion_id left join departments d on d.id = s.department_id "
+        "where so.opinion_id = ?", [opinion_id]), None)  # fmt: skip
+
+
 def is_overdue(suggestion: dict, today: date) -> bool:
     return (
         suggestion["status"] != "已办结"
         and bool(suggestion["deadline"])
         and date.fromisoformat(suggestion["deadline"]) < today
     )
+
+
+def overdue_ids(rows: list[dict]) -> set[int]:
+    """Which of these suggestions are past their deadline today (China time)."""
+    today = clock.now().date()
+    return {row["id"] for row in rows if is_overdue(row, today)}

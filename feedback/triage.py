@@ -18,7 +18,7 @@ from flask import (
 )  # fmt: skip
 from wtforms.fields.choices import SelectChoice
 
-from feedback import audit, inbox, opinions, scope, town_index
+from feedback import audit, clock, inbox, opinions, scope, suggestions, town_index
 from feedback.auth import login_required
 from feedback.db import get_db, write_transaction
 from feedback.intake import categories, photo_dir
@@ -55,9 +55,10 @@ def inbox_view():
     db = get_db()
     current = scope.current()
     result = inbox.page(db, current, _filters())
+    open_suggestions = current.suggestions(db, open_only=True)
     return render_template(
         "admin/inbox.html", result=result, stations=current.stations(db, active_only=False),
-        open_suggestions=current.suggestions(db, open_only=True),
+        open_suggestions=open_suggestions, overdue=suggestions.overdue_ids(open_suggestions),
         categories=dict(categories()), statuses=inbox.STATUSES,
     )  # fmt: skip
 
@@ -122,9 +123,11 @@ def _opinion_page(db, row: dict, forms: dict, revealed: bool = False):
     for entry in history:
         entry["detail"] = json.loads(entry["detail"] or "{}")
     similar = town_index.similar(db, current_app.config["FEEDBACK_DATABASE"], row["id"], 5)
+    merged_into = suggestions.of_opinion(db, row["id"])
+    overdue = bool(merged_into) and suggestions.is_overdue(merged_into, clock.now().date())
     return render_template(
         "admin/opinion.html", opinion=row, station=station, photos=photos, history=history,
-        similar=similar, revealed=revealed,
+        similar=similar, revealed=revealed, merged_into=merged_into, overdue=overdue,
         categories=dict(categories()), statuses=inbox.STATUSES, **forms,
     )  # fmt: skip
 

@@ -103,6 +103,11 @@ def test_take_an_opinion_back_out(client, town, db):
 
 def test_overdue_suggestions_stand_out(client, town, db):
     location = create(client, ["1"]).headers["Location"]
+    assert "已超期" not in text(client.get("/admin/opinions/1"))
     db["suggestions"].update(1, {"deadline": "2020-01-01"})
     assert "已超期" in text(client.get(location))
     assert "已超期" in text(client.get("/admin/suggestions/"))
+    opinion_page = text(client.get("/admin/opinions/1"))
+    assert "已并入代表建议" in opinion_page and "路灯不亮" in opinion_page
+    assert "已超期" in opinion_page
+    assert "路灯不亮(已超期)" in text(client.get("/admin/opinions"))
