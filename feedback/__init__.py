@@ -36,6 +36,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         office,
         privacy,
         public,
+        report_pages,
         station_pages,
         triage,
     )  # fmt: skip
@@ -48,6 +49,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(station_pages.bp)
     app.register_blueprint(handling.bp)
     app.register_blueprint(office.bp)
+    app.register_blueprint(report_pages.bp)
     app.add_template_filter(privacy.mask_phone, "masked")
     app.jinja_env.globals["channels"] = CHANNELS
     # Every form is CSRF-checked; the villager's pages check in the form itself so that a

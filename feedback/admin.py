@@ -21,7 +21,7 @@ from flask import (
 )  # fmt: skip
 from wtforms.fields.choices import SelectChoice
 
-from feedback import audit, clock, opinion_import, opinions, scope, slips
+from feedback import audit, clock, opinion_import, opinions, reports, scope, slips
 from feedback.auth import login_required
 from feedback.db import get_db, write_transaction
 from feedback.fonts import PosterFonts
@@ -38,8 +38,10 @@ UPLOAD_MAX_AGE = 24 * 3600
 @login_required
 def home():
     db = get_db()
-    stations = scope.current().stations(db)
-    return render_template("admin/home.html", stations=stations)
+    current = scope.current()
+    stations = current.stations(db)
+    dashboard = reports.build(db, reports.current_month(), current.town)
+    return render_template("admin/home.html", stations=stations, dashboard=dashboard)
 
 
 def _station_choices(form) -> None:

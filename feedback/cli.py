@@ -34,11 +34,12 @@ def main() -> None:
 def init_app(app) -> None:
     from feedback.cli_opinions import opinion_group, similar_command
     from feedback.cli_ops import backup_command, purge_contacts_command
+    from feedback.cli_reports import report_command
     from feedback.cli_stations import poster_command, posters_command, station_group
 
     for command in (init_command, demo_command, station_group, opinion_group, poster_command,
                     posters_command, serve_command, user_group, similar_command,
-                    backup_command, purge_contacts_command):  # fmt: skip
+                    backup_command, purge_contacts_command, report_command):  # fmt: skip
         app.cli.add_command(command)
 
 

@@ -21,13 +21,14 @@ class Scope:
     def of(cls, user: dict) -> Scope:
         return cls(None if user["role"] == "admin" else user["town"])
 
-    def _where(self, alias: str = "stations") -> tuple[str, list]:
+    def where(self, alias: str = "stations") -> tuple[str, list]:
+        """The town rule as SQL on a table alias that has a `town` column (reports use it)."""
         if self.town is None:
             return "1", []
         return f"{alias}.town = ?", [self.town]
 
     def stations(self, db: Database, active_only: bool = True) -> list[dict]:
-        where, params = self._where()
+        where, params = self.where()
         if active_only:
             where += " and stations.active = 1"
         return list(db.query(f"select * from stations where {where} order by town, name", params))
@@ -39,12 +40,12 @@ class Scope:
         return row if row is not None else abort(404)
 
     def station(self, db: Database, station_id: int) -> dict:
-        where, params = self._where()
+        where, params = self.where()
         sql = f"select * from stations where id = ? and {where}"
         return self._one(db, sql, [station_id, *params])
 
     def opinion(self, db: Database, opinion_id: int) -> dict:
-        where, params = self._where("s")
+        where, params = self.where("s")
         sql = (f"select o.* from opinions o join stations s on s.id = o.station_id "
                f"where o.id = ? and {where}")  # fmt: skip
         return self._one(db, sql, [opinion_id, *params])
@@ -56,12 +57,12 @@ class Scope:
         return [dict(row, station_name=stations.get(row["station_id"], "")) for row in rows]
 
     def suggestion(self, db: Database, suggestion_id: int) -> dict:
-        where, params = self._where("suggestions")
+        where, params = self.where("suggestions")
         sql = f"select * from suggestions where id = ? and {where}"
         return self._one(db, sql, [suggestion_id, *params])
 
     def suggestions(self, db: Database, open_only: bool = False) -> list[dict]:
-        where, params = self._where("s")
+        where, params = self.where("s")
         if open_only:
             where += " and s.status != '已办结'"
         sql = (
@@ -72,7 +73,7 @@ class Scope:
         return list(db.query(sql, params))
 
     def opinion_import(self, db: Database, import_id: int) -> dict:
-        where, params = self._where("s")
+        where, params = self.where("s")
         sql = (f"select i.* from opinion_imports i join stations s on s.id = i.station_id "
                f"where i.id = ? and {where}")  # fmt: skip
         return self._one(db, sql, [import_id, *params])

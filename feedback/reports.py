@@ -1,0 +1,366 @@
+"""The monthly bulletin's arithmetic (每月一通报): one function, no request, shared by the CLI,
+the staff pages, the dashboard and the tests.
+
+Every figure is a GROUP BY or a COUNT in SQLite, so a month of a county with 100,000 opinions
+costs a few index scans, not a Python loop over rows. The town rule is feedback.scope's.
+
+The rules the figures follow (the README's "报表口径" and the bulletin's footnotes say the same):
+
+- A month is a China month. Times are stored as China-time ISO strings, so "in March" is
+  the text range ['2026-03', '2026-04').
+- The cut-off is the end of the month; while the month is still running that means now,
+  since nothing is stored with a future time. Events (received, closed, rated) count when
+  they happen inside [start of month, cut-off); states (open, overdue) are taken at the
+  cut-off, and overdue is judged on the first day of the next month (today while the month
+  runs), so a past month's report does not change when items are closed later -- except the
+  opinions' handling and the suggestions' status breakdown, which are shown as they stand now.
+- Opinions the honeypot caught (status 'spam') are not counted as received; their number is
+  shown on its own line.
+- A rate is numerator over denominator; a zero denominator gives "—", never 0% or an error.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time
+
+from flask import current_app, has_app_context
+from sqlite_utils import Database
+
+from feedback import clock
+from feedback.config import DEFAULTS
+from feedback.schema import CHANNELS, RATINGS
+from feedback.scope import Scope
+from feedback.suggestions import STATUSES, TIERS
+
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+OPINION_STATUSES = {"new": "待处理", "merged": "并入建议", "answered": "直接答复",
+                    "rejected": "未予受理"}  # fmt: skip
+TREND_MONTHS = 12
+# Every opinion but the honeypot's spam; an IN list lets SQLite count from the status index.
+COUNTED = "o.status in ('new', 'merged', 'answered', 'rejected')"
+
+
+class MonthError(ValueError):
+    """A month that cannot be reported on; `zh` for staff pages, str() for the CLI."""
+
+    def __init__(self, en: str, zh: str):
+        super().__init__(en)
+        self.zh = zh
+
+
+@dataclass(frozen=True)
+class Rate:
+    """numerator / denominator; `text` is "—" when there is nothing to divide by."""
+
+    numerator: int
+    denominator: int
+
+    @property
+    def value(self) -> float | None:
+        return self.numerator / self.denominator if self.denominator else None
+
+    @property
+    def text(self) -> str:
+        value = self.value
+        return "—" if value is None else f"{value * 100:.1f}%"
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True)
+class Period:
+    month: str  # "2026-03"
+    start: date  # first day of the month
+    end: date  # first day of the next month
+    cutoff: str  # ISO stamp: events before it count; states are taken at it
+    status_day: date  # the day overdue is judged on (as suggestions.is_overdue does)
+    current: bool  # the month is still running
+    as_of: str  # what the bulletin says it counts up to: the cut-off, or now
+
+    @property
+    def last_day(self) -> date:
+        return date.fromordinal(self.end.toordinal() - 1)
+
+
+def add_months(first: date, months: int) -> date:
+    index = first.year * 12 + first.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def period(month: str, now: datetime | None = None) -> Period:
+    """Check a "YYYY-MM" month and work out its cut-off; a future month is refused."""
+    match = _MONTH.match((month or "").strip())
+    if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 2000:
+        raise MonthError(f"bad month {month!r}: use YYYY-MM, e.g. 2026-03",
+                         f"月份“{month}”的格式不对,请写成 2026-03 这样的年-月")  # fmt: skip
+    start = date(int(match.group(1)), int(match.group(2)), 1)
+    end = add_months(start, 1)
+    now = (now or clock.now()).astimezone(clock.CHINA)
+    if start > now.date():
+        raise MonthError(f"month {month} has not started yet", f"{month} 还没有到,无法统计")
+    # The running month is cut at its end too: nothing is stored with a future time, and an
+    # opinion stored in the very second the report is made still counts.
+    cutoff = clock.stamp(datetime.combine(end, time(), clock.CHINA))
+    if now.date() < end:
+        return Period(month, start, end, cutoff, now.date(), True, clock.stamp(now))
+    return Period(month, start, end, cutoff, end, False, cutoff)
+
+
+def current_month(now: datetime | None = None) -> str:
+    return (now or clock.now()).astimezone(clock.CHINA).strftime("%Y-%m")
+
+
+def towns(db: Database) -> list[str]:
+    """Every town that has a station or a suggestion: what --town and the picker accept."""
+    rows = db.execute("select town from stations union select town from suggestions order by 1")
+    return [row[0] for row in rows]
+
+
+def _categories(categories: dict[str, str] | None) -> dict[str, str]:
+    if categories is not None:
+        return categories
+    if has_app_context():
+        return current_app.config["FEEDBACK_CATEGORIES"]
+    return DEFAULTS["FEEDBACK_CATEGORIES"]
+
+
+def build(
+    db: Database,
+    month: str,
+    town: str | None = None,
+    categories: dict[str, str] | None = None,
+    now: datetime | None = None,
+) -> dict:
+    """The monthly bulletin of one town (or, with town None, the whole county) as data."""
+    p = period(month, now)
+    scope = Scope(town)
+    report = _Query(db, scope, p)
+    opinion_figures = report.opinions(_categories(categories))
+    return {
+        "month": p.month,
+        "town": town,
+        "area": town or "全县",
+        "period": p,
+        "generated_at": clock.stamp(now),
+        "opinions": opinion_figures,
+        "suggestions": report.suggestions(),
+        "satisfaction": report.satisfaction(),
+        "overdue": report.overdue(),
+        "trend": report.trend(),
+    }
+
+
+class _Query:
+    """The SQL behind `build`; every query has the scope's town filter and parameters only."""
+
+    def __init__(self, db: Database, scope: Scope, p: Period):
+        self.db, self.p = db, p
+        self.town_o, self.town_params = scope.where("s")  # opinions joined to stations s
+        # The county needs no join: counting straight from the indexes is ~4x faster.
+        self.o_from = "opinions o" + (" join stations s on s.id = o.station_id" if scope.town
+                                      else "")  # fmt: skip
+        self.town_g, _ = scope.where("g")  # suggestions g carry their town themselves
+        self.month = [p.start.isoformat(), p.cutoff]
+
+    def _rows(self, sql: str, params: list) -> list[tuple]:
+        return list(self.db.execute(sql, params).fetchall())
+
+    def _opinion_groups(self, column: str, extra: str = "") -> dict:
+        sql = (f"select {column}, count(*) from {self.o_from} "
+               f"where {self.town_o} and o.created_at >= ? and o.created_at < ? {extra} "
+               f"group by 1")  # fmt: skip
+        return dict(self._rows(sql, [*self.town_params, *self.month]))
+
+    def opinions(self, categories: dict[str, str]) -> dict:
+        counted = f"and {COUNTED}"
+        by_status = self._opinion_groups("o.status")
+        spam = by_status.pop("spam", 0)
+        received = sum(by_status.values())
+        by_category = self._opinion_groups("o.category", counted)
+        labels = dict(categories)
+        labels.update({code: code for code in by_category if code not in labels})
+        by_channel = self._opinion_groups("o.channel", counted)
+        channel_labels = dict(CHANNELS)
+        channel_labels.update({code: code for code in by_channel if code not in channel_labels})
+        stations = self._rows(
+            f"select s.name, s.town, count(o.id) from stations s left join opinions o "
+            f"on o.station_id = s.id and o.created_at >= ? and o.created_at < ? "
+            f"and o.status != 'spam' where {self.town_o} group by s.id "
+            f"having count(o.id) > 0 or s.active = 1 order by 3 desc, s.town, s.name",
+            [*self.month, *self.town_params],
+        )  # fmt: skip
+        merged = self._rows(
+            f"select count(*), count(distinct so.suggestion_id) from {self.o_from} "
+            f"join suggestion_opinions so "
+            f"on so.opinion_id = o.id where {self.town_o} and o.created_at >= ? "
+            f"and o.created_at < ? and o.status = 'merged'",
+            [*self.town_params, *self.month],
+        )[0]  # fmt: skip
+        pending_now = self._rows(
+            f"select count(*) from {self.o_from} where {self.town_o} and o.status = 'new'",
+            self.town_params,
+        )[0][0]
+        form = by_channel.get("form", 0)
+        return {
+            "received": received,
+            "spam": spam,
+            "by_category": [{"code": c, "label": label, "count": by_category.get(c, 0)}
+                            for c, label in labels.items()],
+            "by_channel": [{"code": c, "label": label, "count": by_channel.get(c, 0)}
+                           for c, label in channel_labels.items()],
+            "form": form,
+            "offline": received - form,
+            "by_station": [{"name": n, "town": t, "count": c} for n, t, c in stations if c],
+            "idle_stations": sum(1 for _n, _t, c in stations if not c),
+            "by_status": [{"code": code, "label": label, "count": by_status.get(code, 0)}
+                          for code, label in OPINION_STATUSES.items()],
+            "merged_opinions": merged[0],
+            "merged_into": merged[1],
+            "answered": by_status.get("answered", 0),
+            "rejected": by_status.get("rejected", 0),
+            "pending_now": pending_now,
+        }  # fmt: skip
+
+    def _suggestion_groups(self, column: str, join: str = "") -> dict:
+        sql = (f"select {column}, count(*) from suggestions g {join} where {self.town_g} "
+               f"and g.created_at >= ? and g.created_at < ? group by 1")  # fmt: skip
+        return dict(self._rows(sql, [*self.town_params, *self.month]))
+
+    def suggestions(self) -> dict:
+        cutoff = self.p.cutoff
+        created, closed_of_created = self._rows(
+            f"select count(*), coalesce(sum(g.closed_at is not null and g.closed_at < ?), 0) "
+            f"from suggestions g where {self.town_g} and g.created_at >= ? and g.created_at < ?",
+            [cutoff, *self.town_params, *self.month],
+        )[0]  # fmt: skip
+        closed, on_time, avg_days = self._rows(
+            f"select count(*), coalesce(sum(g.deadline is null "
+            f"or substr(g.closed_at, 1, 10) <= g.deadline), 0), "
+            f"avg(julianday(g.closed_at) - julianday(g.created_at)) from suggestions g "
+            f"where {self.town_g} and g.closed_at >= ? and g.closed_at < ?",
+            [*self.town_params, *self.month],
+        )[0]  # fmt: skip
+        open_at_cutoff = self._rows(
+            f"select count(*) from suggestions g where {self.town_g} and g.created_at < ? "
+            f"and (g.closed_at is null or g.closed_at >= ?)",
+            [*self.town_params, cutoff, cutoff],
+        )[0][0]  # fmt: skip
+        tiers = self._suggestion_groups("g.tier")
+        statuses = self._suggestion_groups("g.status")
+        departments = self._suggestion_groups(
+            "coalesce(d.name, '未定')", "left join departments d on d.id = g.department_id"
+        )
+        return {
+            "created": created,
+            "by_tier": [{"label": t, "count": tiers.get(t, 0)} for t in TIERS],
+            "by_status": [{"label": s, "count": statuses.get(s, 0)} for s in STATUSES],
+            "by_department": [{"label": name, "count": count} for name, count in
+                              sorted(departments.items(), key=lambda item: (-item[1], item[0]))],
+            "completion": Rate(closed_of_created, created),
+            "closed": closed,
+            "on_time": Rate(on_time, closed),
+            "avg_days": None if avg_days is None else round(avg_days, 1),
+            "open_at_cutoff": open_at_cutoff,
+        }  # fmt: skip
+
+    def satisfaction(self) -> dict:
+        ratings = dict(self._rows(
+            f"select o.rating, count(*) from {self.o_from} "
+            f"where {self.town_o} and o.rating is not null and o.rated_at >= ? "
+            f"and o.rated_at < ? group by 1", [*self.town_params, *self.month],
+        ))  # fmt: skip
+        rated = sum(ratings.values())
+        content = ratings.get("满意", 0) + ratings.get("基本满意", 0)
+        return {
+            "rate": Rate(content, rated),
+            "rated": rated,
+            "by_rating": [{"label": r, "count": ratings.get(r, 0)} for r in RATINGS],
+        }
+
+    def overdue(self) -> list[dict]:
+        """Suggestions of any month past their deadline and not closed, at the cut-off."""
+        p = self.p
+        rows = self.db.query(
+            f"select g.id, g.number, g.title, g.tier, g.town, g.status, g.deadline, "
+            f"g.created_at, coalesce(d.name, '未定') as department, "
+            f"(select count(*) from suggestion_opinions so where so.suggestion_id = g.id) "
+            f"as opinion_count from suggestions g left join departments d "
+            f"on d.id = g.department_id where {self.town_g} and g.created_at < ? "
+            f"and (g.closed_at is null or g.closed_at >= ?) and g.deadline < ? "
+            f"order by g.deadline, g.number",
+            [*self.town_params, p.cutoff, p.cutoff, p.status_day.isoformat()],
+        )  # fmt: skip
+        return [
+            dict(row, days=(p.status_day - date.fromisoformat(row["deadline"])).days)
+            for row in rows
+        ]
+
+    def trend(self) -> list[dict]:
+        """Twelve months ending with the report's month: events per China month."""
+        first = add_months(self.p.start, 1 - TREND_MONTHS)
+        span = [first.isoformat(), self.p.cutoff]
+        opinions = f"from {self.o_from} where {self.town_o}"
+        suggestions = "from suggestions g where " + self.town_g
+        series = {
+            "received": f"select substr(o.created_at, 1, 7), count(*) {opinions} and "
+                        f"{COUNTED} and o.created_at >= ? and o.created_at < ? group by 1",
+            "answered": f"select substr(o.answered_at, 1, 7), count(*) {opinions} and "
+                        f"o.status in ('answered', 'merged') and o.answered_at >= ? "
+                        f"and o.answered_at < ? group by 1",
+            "suggestions_created": f"select substr(g.created_at, 1, 7), count(*) {suggestions} "
+                                   f"and g.created_at >= ? and g.created_at < ? group by 1",
+            "suggestions_closed": f"select substr(g.closed_at, 1, 7), count(*) {suggestions} "
+                                  f"and g.closed_at >= ? and g.closed_at < ? group by 1",
+        }  # fmt: skip
+        counts = {name: dict(self._rows(sql, [*self.town_params, *span]))
+                  for name, sql in series.items()}  # fmt: skip
+        months = [add_months(first, i).strftime("%Y-%m") for i in range(TREND_MONTHS)]
+        return [{"month": m, **{name: counts[name].get(m, 0) for name in series}} for m in months]
+
+
+# What every figure means, in the words of the bulletin's footnotes (the README repeats them).
+DEFINITIONS: tuple[tuple[str, str], ...] = (
+    (
+        "统计月份与截止时点",
+        "按北京时间自然月统计。截止时点为次月 1 日 0 时;当月尚未结束时,"
+        "为生成报表的时刻。发生在月初至截止时点之间的事(收到、办结、评价)计入本月;在办、超期按截止时点判断。",
+    ),
+    (
+        "收到意见",
+        "本月提出的群众意见条数,含二维码表单和线下录入(纸质意见表、赶圩日摊位、代表走访、"
+        "电话、其他),线下意见按村民提出的日期计入。被防机器人陷阱自动拦截的垃圾提交不计入,单列。",
+    ),
+    (
+        "处理情况",
+        "本月收到的意见按生成报表时的状态分为待处理、并入建议、直接答复、未予受理,四项之和"
+        "等于收到意见数。“并入 N 件建议”指这些意见所在的代表建议件数。当前待处理为生成报表时所有"
+        "月份仍待处理的意见数。",
+    ),
+    ("新建建议", "本月创建的代表建议;分级、承办单位和状态按生成报表时的情况。"),
+    ("办结率", "本月新建的建议中,截止时点前已办结的件数 ÷ 本月新建建议件数。"),
+    (
+        "按期办结率",
+        "本月办结的建议中,办结日期不晚于办理期限的件数 ÷ 本月办结建议件数(不论何月创建)。",
+    ),
+    ("平均办理天数", "本月办结的建议从创建到办结的平均天数,保留一位小数。"),
+    (
+        "满意率",
+        "本月收到的评价中“满意”与“基本满意”的条数 ÷ 本月收到的评价条数(参评数);"
+        "评价按评价时间计入月份,不论意见何时提出。",
+    ),
+    (
+        "超期建议",
+        "截止时点仍未办结、办理期限早于判定日的建议(不论何月创建)。往月报表的判定日是次月"
+        " 1 日,当月报表是今天,与建议列表的“已超期”一致;超期天数 = 判定日 − 期限。",
+    ),
+    ("在办建议", "截止时点前创建、截止时点仍未办结的建议件数。"),
+    (
+        "12 个月趋势",
+        "截至本月的 12 个月,每月收到的意见、答复的意见(直接答复,或所在建议在该月办结)、"
+        "新建和办结的建议。",
+    ),
+    ("“—”", "分母为 0(例如本月没有任何评价)时比率显示为“—”,不是 0%。"),
+)
