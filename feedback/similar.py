@@ -139,11 +139,12 @@ _NOT_NAMES = frozenset(
 _NUMERAL = re.compile(r"^[0-9一二三四五六七八九十]+$")
 
 
+@lru_cache(maxsize=65536)
 def _is_name(name: str) -> bool:
     """Not a generic word, and not a phrase of the problem ("看不见路" is no road's name)."""
     if name in _NOT_NAMES:
         return False
-    return not any(len(s) > 1 and s in name for s in _SURFACE_CONCEPTS)
+    return _PHRASE_RE.search(name) is None
 
 
 def normalise(text: str) -> str:
@@ -156,6 +157,7 @@ def normalise(text: str) -> str:
     return re.sub(r"[^\w]+|_", " ", text).strip()
 
 
+@lru_cache(maxsize=65536)
 def _clean_name(raw: str) -> str:
     name = _SPLIT_RE.split(raw)[-1]
     changed = True
@@ -223,6 +225,8 @@ def _build_concept_re() -> tuple[re.Pattern[str], dict[str, tuple[str, ...]]]:
 
 
 _CONCEPT_RE, _SURFACE_CONCEPTS = _build_concept_re()
+# Any lexicon word of two or more characters: a "name" containing one is a phrase.
+_PHRASE_RE = re.compile("|".join(re.escape(s) for s in _SURFACE_CONCEPTS if len(s) > 1))
 
 
 def _blank(text: str, spans: Iterable[tuple[int, int]]) -> str:
@@ -233,43 +237,52 @@ def _blank(text: str, spans: Iterable[tuple[int, int]]) -> str:
     return "".join(chars)
 
 
-def content_features(
+def feature_counts(
     text: str, spans: Iterable[tuple[int, int]] = (), places: Iterable[str] = ()
-) -> dict[str, float]:
-    """Weighted content features of normalised text: concepts ("#LAMP") and bigrams.
+) -> dict[str, int]:
+    """How often each content feature occurs in normalised text: concepts ("#LAMP"), bigrams.
 
     Place spans are blanked first, so "石桥村" is neither a BRIDGE nor a bigram: the place is
     judged separately and must not make two different problems of one village look alike.
     """
     text = _blank(text, spans)
-    features: dict[str, float] = defaultdict(float)
+    counts: dict[str, int] = defaultdict(int)
     # A place named after a bridge is also what the complaint is about (龙潭桥快垮了).
     for place in places:
         if place.endswith("桥"):
-            features["#BRIDGE"] += CONCEPT_WEIGHT
+            counts["#BRIDGE"] += 1
     for m in _CONCEPT_RE.finditer(text):
         for concept in _SURFACE_CONCEPTS[m.group(0)]:
-            features["#" + concept] += CONCEPT_WEIGHT
+            counts["#" + concept] += 1
     for chunk in text.split():
         if len(chunk) == 1:
-            features[chunk] += BIGRAM_WEIGHT
+            counts[chunk] += 1
         for i in range(len(chunk) - 1):
-            features[chunk[i : i + 2]] += BIGRAM_WEIGHT
-    # Repetition says little in a two-line opinion: dampen term frequency.
-    return {f: (1.0 + math.log(w / _unit(f))) * _unit(f) for f, w in features.items()}
+            counts[chunk[i : i + 2]] += 1
+    return counts
 
 
-def _unit(feature: str) -> float:
-    return CONCEPT_WEIGHT if feature.startswith("#") else BIGRAM_WEIGHT
+def weight(count: int, concept: bool) -> float:
+    """Repetition says little in a two-line opinion: term frequency is dampened."""
+    unit = CONCEPT_WEIGHT if concept else BIGRAM_WEIGHT
+    return (1.0 + math.log(count)) * unit
+
+
+def content_features(
+    text: str, spans: Iterable[tuple[int, int]] = (), places: Iterable[str] = ()
+) -> dict[str, float]:
+    """Weighted content features of normalised text (see feature_counts and weight)."""
+    counts = feature_counts(text, spans, places)
+    return {f: weight(n, f.startswith("#")) for f, n in counts.items()}
 
 
 # --- The index ---------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class _Doc:
-    features: array  # feature ids ('l')
-    weights: array  # matching weights ('d')
-    places: frozenset[str]  # explicit place names in the text
-    village: str  # the station's village, normalised ('' when unknown)
+MAX_COUNT = 4095  # a feature repeated more often than this in one text counts as this often
+# weight(count, concept) for every count, looked up rather than recomputed per comparison.
+_WEIGHTS = tuple(
+    tuple(weight(n, concept) if n else 0.0 for n in range(MAX_COUNT + 1))
+    for concept in (False, True)
+)
 
 
 @dataclass(frozen=True)
@@ -280,24 +293,46 @@ class _Query:
     village: str
 
 
+@lru_cache(maxsize=4096)
+def _normalised_village(village: str) -> str:
+    return normalise(village)
+
+
 class SimilarityIndex:
     """An in-memory inverted index of opinions for `similar()` and `groups()`.
 
     Built once per town (`from_rows`) and kept up to date with `add` / `remove`; the caller
-    owns persistence and caching. Removal is lazy (posting lists keep stale ids until
+    owns persistence and caching. Removal is lazy (posting lists keep stale entries until
     `compact()`), because opinions leave the pending set far more often than indexes are
     rebuilt.
+
+    Memory is what limits a worker holding every town of a county, so an opinion is a slot
+    in flat arrays rather than objects: its features (4 bytes each) with their counts
+    (2 bytes; the weight is looked up), its place set and village as numbers into shared
+    tables, and 4 bytes per posting. About 0.4 kB an opinion instead of 1 kB; the arrays
+    also pickle as plain bytes, which is how feedback.town_index stores them.
     """
 
     def __init__(self, max_postings: int = 5000, rescore: int = 300) -> None:
         self.max_postings = max_postings  # longer posting lists are not walked per query
         self.rescore = rescore  # candidates scored exactly per query
         self._feature_ids: dict[str, int] = {}
-        self._df: list[int] = []
-        self._postings: list[array] = []
-        self._place_postings: dict[str, array] = defaultdict(lambda: array("l"))
-        self._docs: dict[int, _Doc] = {}
-        self._known_places: dict[str, str] = {}
+        self._concept = bytearray()  # feature id -> 1 for a concept, 0 for a bigram
+        self._df = array("i")
+        self._postings: list[array] = []  # feature id -> slots
+        self._place_postings: dict[str, array] = {}  # place -> slots
+        self._slot: dict[int, int] = {}  # opinion id -> slot (live opinions only)
+        self._ids = array("q")  # slot -> opinion id, -1 once removed
+        self._start = array("q", [0])  # slot -> first of its features; one past the last
+        self._feats = array("i")  # feature ids of every slot, one after the other
+        self._counts = array("H")  # how often each of those features occurs
+        self._place_of = array("i")  # slot -> index into _place_sets
+        self._village_of = array("i")  # slot -> index into _villages
+        self._place_sets: list[frozenset[str]] = [frozenset()]
+        self._villages: list[str] = [""]
+        self._shared: dict[object, int] = {frozenset(): 0, "": 0}  # place set or village -> index
+        self._known_places: dict[str, str] = {}  # name core -> village ("大塘" -> "大塘村")
+        self._known_names: set[str] = set()  # the villages of _known_places
 
     # -- building --
     @classmethod
@@ -312,95 +347,133 @@ class SimilarityIndex:
         return index
 
     def __len__(self) -> int:
-        return len(self._docs)
+        return len(self._slot)
 
     def __contains__(self, opinion_id: object) -> bool:
-        return opinion_id in self._docs
+        return opinion_id in self._slot
 
     def add(self, opinion_id: int, body: str, village: str = "") -> None:
         """Index one opinion; adding an id again replaces its earlier text."""
-        if opinion_id in self._docs:
+        if opinion_id in self._slot:
             self.remove(opinion_id)
         if village:
             self._remember_place(village)
-        village = normalise(village)
+        village = _normalised_village(village)
         text = normalise(body)
         places, spans = extract_places(text, self._known_places)
-        feats = content_features(text, spans, places)
-        ids, weights = array("l"), array("d")
-        for feature, weight in feats.items():
-            fid = self._feature_ids.get(feature)
+        slot = len(self._ids)
+        counts = feature_counts(text, spans, places)
+        feature_ids, df, postings = self._feature_ids, self._df, self._postings
+        fids = []
+        for feature in counts:
+            fid = feature_ids.get(feature)
             if fid is None:
-                fid = self._feature_ids[feature] = len(self._df)
-                self._df.append(0)
-                self._postings.append(array("l"))
-            self._df[fid] += 1
-            self._postings[fid].append(opinion_id)
-            ids.append(fid)
-            weights.append(weight)
-        for place in places | ({village} if village else set()):
-            self._place_postings[place].append(opinion_id)
-        self._docs[opinion_id] = _Doc(ids, weights, frozenset(places), village)
+                fid = feature_ids[feature] = len(df)
+                df.append(0)
+                postings.append(array("i"))
+                self._concept.append(feature.startswith("#"))
+            df[fid] += 1
+            postings[fid].append(slot)
+            fids.append(fid)
+        self._feats.extend(fids)
+        self._counts.extend(n if n <= MAX_COUNT else MAX_COUNT for n in counts.values())
+        self._start.append(len(self._feats))
+        place_set = frozenset(places)
+        self._place_of.append(self._share(place_set, self._place_sets))
+        self._village_of.append(self._share(village, self._villages))
+        for place in place_set | ({village} if village else set()):
+            self._place_postings.setdefault(place, array("i")).append(slot)
+        self._ids.append(opinion_id)
+        self._slot[opinion_id] = slot
+
+    def _share(self, value: frozenset[str] | str, table: list) -> int:
+        """One copy of each place set and village name, however many opinions carry it."""
+        index = self._shared.get(value)
+        if index is None:
+            index = self._shared[value] = len(table)
+            table.append(value)
+        return index
 
     def remove(self, opinion_id: int) -> None:
         """Forget an opinion (merged, answered, rejected); unknown ids are ignored."""
-        doc = self._docs.pop(opinion_id, None)
-        if doc is None:
+        slot = self._slot.pop(opinion_id, None)
+        if slot is None:
             return
-        for fid in doc.features:
+        self._ids[slot] = -1
+        for fid in self._feats[self._start[slot] : self._start[slot + 1]]:
             self._df[fid] -= 1
 
     def compact(self) -> None:
-        """Drop removed ids from posting lists; worth it after many removals."""
-        live = self._docs
-        self._postings = [array("l", (i for i in p if i in live)) for p in self._postings]
+        """Drop removed opinions from posting lists; worth it after many removals."""
+        ids = self._ids
+        self._postings = [array("i", (s for s in p if ids[s] >= 0)) for p in self._postings]
         for place, posting in list(self._place_postings.items()):
-            self._place_postings[place] = array("l", (i for i in posting if i in live))
+            self._place_postings[place] = array("i", (s for s in posting if ids[s] >= 0))
 
     def _remember_place(self, village: str) -> None:
-        m = re.fullmatch(rf"(.+?)({_AREA_SUFFIX})", normalise(village))
-        if m and len(m.group(1)) >= 2 and village not in self._known_places.values():
-            self._known_places[m.group(1)] = normalise(village)
+        """Station villages named without their suffix ("大塘那座桥") are still places."""
+        if village in self._known_names:
+            return
+        m = re.fullmatch(rf"(.+?)({_AREA_SUFFIX})", _normalised_village(village))
+        if m and len(m.group(1)) >= 2:
+            self._known_places[m.group(1)] = _normalised_village(village)
+            self._known_names = set(self._known_places.values())
+
+    # -- reading a slot --
+    def _pairs(self, slot: int) -> list[tuple[int, float]]:
+        """(feature id, weight) of an indexed opinion, in the order they were found."""
+        start, end = self._start[slot], self._start[slot + 1]
+        concept, weights = self._concept, _WEIGHTS
+        return [
+            (fid, weights[concept[fid]][count])
+            for fid, count in zip(self._feats[start:end], self._counts[start:end], strict=True)
+        ]
+
+    def _places(self, slot: int) -> frozenset[str]:
+        return self._place_sets[self._place_of[slot]]
+
+    def _village(self, slot: int) -> str:
+        return self._villages[self._village_of[slot]]
 
     # -- scoring --
     def _idf(self, fid: int) -> float:
-        return math.log((len(self._docs) + 1) / (self._df[fid] + 1)) + 1.0
+        return math.log((len(self._slot) + 1) / (self._df[fid] + 1)) + 1.0
 
     def _query(self, body: str, village: str) -> _Query:
         text = normalise(body)
         places, spans = extract_places(text, self._known_places)
         vector: dict[int, float] = {}
         unknown: list[float] = []
-        for feature, weight in content_features(text, spans, places).items():
+        for feature, weight_ in content_features(text, spans, places).items():
             fid = self._feature_ids.get(feature)
             if fid is None or self._df[fid] <= 0:
-                unknown.append(weight)
+                unknown.append(weight_)
             else:
-                vector[fid] = weight
+                vector[fid] = weight_
         return _Query(vector, unknown, frozenset(places), normalise(village or ""))
 
     def _doc_query(self, opinion_id: int) -> _Query:
-        doc = self._docs[opinion_id]
-        vector = dict(zip(doc.features, doc.weights, strict=True))
-        return _Query(vector, [], doc.places, doc.village)
+        slot = self._slot[opinion_id]
+        return _Query(dict(self._pairs(slot)), [], self._places(slot), self._village(slot))
 
     def _norm(self, vector: Mapping[int, float], unknown: Iterable[float] = ()) -> float:
-        top = math.log(len(self._docs) + 1) + 1.0
+        top = math.log(len(self._slot) + 1) + 1.0
         total = sum((w * self._idf(f)) ** 2 for f, w in vector.items())
         total += sum((w * top) ** 2 for w in unknown)
         return math.sqrt(total)
 
-    def _cosine(self, query: _Query, qnorm: float, doc: _Doc) -> float:
+    def _cosine(self, query: _Query, qnorm: float, slot: int) -> float:
         dot = 0.0
         vec = query.vector
-        for fid, weight in zip(doc.features, doc.weights, strict=True):
+        pairs = self._pairs(slot)
+        for fid, weight_ in pairs:
             qw = vec.get(fid)
             if qw is not None:
                 idf = self._idf(fid)
-                dot += qw * weight * idf * idf
+                dot += qw * weight_ * idf * idf
         if not dot:
             return 0.0
-        dnorm = self._norm(dict(zip(doc.features, doc.weights, strict=True)))
+        dnorm = math.sqrt(sum((w * self._idf(f)) ** 2 for f, w in pairs))
         return dot / (qnorm * dnorm)
 
     @staticmethod
@@ -423,17 +496,19 @@ class SimilarityIndex:
             return VILLAGE_CONFLICT
         return 1.0
 
-    def _score(self, query: _Query, qnorm: float, doc: _Doc) -> float:
-        cos = self._cosine(query, qnorm, doc)
+    def _score(self, query: _Query, qnorm: float, slot: int) -> float:
+        cos = self._cosine(query, qnorm, slot)
         if not cos:
             return 0.0
-        factor = self.place_factor(query.places, query.village, doc.places, doc.village)
+        factor = self.place_factor(
+            query.places, query.village, self._places(slot), self._village(slot)
+        )
         return min(1.0, cos * factor)
 
     def score(self, a: int, b: int) -> float:
         """The similarity of two indexed opinions, exactly as `similar` ranks them."""
         query = self._doc_query(a)
-        return self._score(query, self._norm(query.vector), self._docs[b])
+        return self._score(query, self._norm(query.vector), self._slot[b])
 
     def similar(
         self,
@@ -451,7 +526,7 @@ class SimilarityIndex:
         scored exactly. `among` restricts the answer (e.g. to pending opinions).
         """
         if opinion_id is not None:
-            if opinion_id not in self._docs:
+            if opinion_id not in self._slot:
                 raise KeyError(opinion_id)
             query = self._doc_query(opinion_id)
         elif text is not None:
@@ -469,13 +544,13 @@ class SimilarityIndex:
                 break
             idf = self._idf(fid)
             contribution = query.vector[fid] * idf * idf
-            for doc_id in posting:
-                acc[doc_id] += contribution
+            for slot in posting:
+                acc[slot] += contribution
         if not acc and by_length:
             # Only very common features ("油烟扰民" in a big town): the newest opinions that
             # share the rarest of them stand in, pending ones being the newest.
-            for doc_id in self._postings[by_length[0]][-self.max_postings :]:
-                acc[doc_id] += 1.0
+            for slot in self._postings[by_length[0]][-self.max_postings :]:
+                acc[slot] += 1.0
         candidates = sorted(acc, key=acc.__getitem__, reverse=True)[: self.rescore]
         place_keys = set(query.places) | ({query.village} if query.village else set())
         for place in place_keys:
@@ -483,15 +558,14 @@ class SimilarityIndex:
             if posting:
                 candidates.extend(posting[-self.rescore :])
         results: dict[int, float] = {}
-        for doc_id in candidates:
-            if doc_id == opinion_id or doc_id in results:
+        complete = len(self._ids)  # a slot another thread is adding is not complete yet
+        for slot in candidates:
+            doc_id = self._ids[slot] if slot < complete else -1
+            if doc_id < 0 or doc_id == opinion_id or doc_id in results:
                 continue
             if among is not None and doc_id not in among:
                 continue
-            doc = self._docs.get(doc_id)
-            if doc is None:
-                continue
-            score = self._score(query, qnorm, doc)
+            score = self._score(query, qnorm, slot)
             if score > 0:
                 results[doc_id] = score
         ranked = sorted(results.items(), key=lambda item: (-item[1], item[0]))
@@ -505,33 +579,32 @@ class SimilarityIndex:
         Uses a small inverted index over just these opinions with the whole index's IDF, so
         no posting cap applies: a town's pending list is small next to the whole database.
         """
-        members = sorted(i for i in set(ids) if i in self._docs)
+        members = sorted(i for i in set(ids) if i in self._slot)
         idf2 = {}
         norms = {}
+        pairs = {i: self._pairs(self._slot[i]) for i in members}
         for i in members:
-            doc = self._docs[i]
-            for fid in doc.features:
+            for fid, _ in pairs[i]:
                 if fid not in idf2:
                     idf2[fid] = self._idf(fid) ** 2
-            norms[i] = math.sqrt(
-                sum(w * w * idf2[f] for f, w in zip(doc.features, doc.weights, strict=True))
-            )
+            norms[i] = math.sqrt(sum(w * w * idf2[f] for f, w in pairs[i]))
         local: dict[int, list[tuple[int, float]]] = defaultdict(list)
         scores: dict[tuple[int, int], float] = {}
         for b in members:  # pairs (a, b) with a < b: a was posted before b
-            doc_b = self._docs[b]
             dots: dict[int, float] = defaultdict(float)
-            for fid, weight in zip(doc_b.features, doc_b.weights, strict=True):
+            for fid, weight_b in pairs[b]:
                 posting = local[fid]
-                contribution = weight * idf2[fid]
+                contribution = weight_b * idf2[fid]
                 for a, wa in posting:
                     dots[a] += wa * contribution
-                posting.append((b, weight))
+                posting.append((b, weight_b))
+            slot_b = self._slot[b]
             for a, dot in dots.items():
                 if not norms[a] or not norms[b]:
                     continue
-                doc_a = self._docs[a]
-                factor = self.place_factor(doc_a.places, doc_a.village, doc_b.places, doc_b.village)
+                slot_a = self._slot[a]
+                factor = self.place_factor(self._places(slot_a), self._village(slot_a),
+                                           self._places(slot_b), self._village(slot_b))  # fmt: skip
                 score = min(1.0, dot / (norms[a] * norms[b]) * factor)
                 if score > 0 and score >= threshold:
                     scores[(a, b)] = score
@@ -539,7 +612,7 @@ class SimilarityIndex:
 
     def _conflict(self, a: int, b: int) -> bool:
         """Both opinions name places and share none: never in one group, however alike."""
-        pa, pb = self._docs[a].places, self._docs[b].places
+        pa, pb = self._places(self._slot[a]), self._places(self._slot[b])
         return bool(pa and pb and not pa & pb)
 
     def groups(self, ids: Iterable[int], threshold: float = GROUP_THRESHOLD) -> list[list[int]]:
@@ -555,7 +628,7 @@ class SimilarityIndex:
         parent: dict[int, int] = {}
         members: dict[int, list[int]] = {}
         for i in dict.fromkeys(ids):
-            if i in self._docs:
+            if i in self._slot:
                 parent[i] = i
                 members[i] = [i]
 

@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from markupsafe import escape
 
 from feedback import users
 from tests.conftest import csrf_of, sign_in
@@ -175,3 +176,44 @@ def test_hostile_text_is_escaped_on_every_staff_page(client, town, db):
                 "/admin/groups", "/admin/opinions?status=all&q=路灯"):  # fmt: skip
         page = text(client.get(url))
         assert "<img src=x" not in page and "<script>" not in page, url
+
+
+def test_two_characters_are_found_at_the_end_of_a_text_too(client, town, db):
+    at = "2026-03-07T09:00:00+08:00"
+    db["opinions"].insert({"receipt": "CCCCCCC2", "station_id": 1, "body": "村里晚上太黑,想装路灯",
+                           "category": "cityscape", "created_at": at})  # fmt: skip
+    login(client)
+    response = client.get("/admin/opinions?status=all&q=路灯")
+    assert listed(response) == ["村里晚上太黑,想装路灯", "大塘村的路灯也不亮",
+                                "村口路灯坏了三个月,晚上看不见"]  # fmt: skip
+    assert "待处理 2" in text(response) and "已答复 1" in text(response)
+    assert listed(client.get("/admin/opinions?status=all&q=装路")) == ["村里晚上太黑,想装路灯"]
+
+
+def test_status_counts_follow_every_change(client, town, db):
+    login(client)
+    assert "待处理 3" in text(client.get("/admin/opinions"))
+    db["opinions"].update(1, {"status": "answered"})
+    db["opinions"].update(2, {"category": "rural"})
+    page = text(client.get("/admin/opinions"))
+    assert "待处理 2" in page and "已答复 2" in page
+    rural = text(client.get("/admin/opinions?category=rural"))
+    assert "待处理 1" in rural and "已答复 0" in rural
+
+
+def test_pages_of_every_status_keep_one_order(client, town, db):
+    """Page 1 of a busy town is read by walking every opinion by date, page 2 by sorting the
+    town's own entries (see inbox._walks_by_date): both in the same order, ties by id."""
+    for n in range(60):
+        receipt = "D" + "".join("23456789AB"[int(d)] for d in f"{n:07d}")
+        at = f"2026-04-01T10:{n // 3:02d}:00+08:00"  # three opinions a minute
+        db["opinions"].insert({"receipt": receipt, "station_id": 1 + n % 2, "body": f"第{n}条",
+                               "category": "other", "status": ("new", "merged")[n % 2],
+                               "created_at": at})  # fmt: skip
+    expected = [str(escape(row[0])) for row in db.execute(
+        "select o.body from opinions o join stations s on s.id = o.station_id where s.town = "
+        "'甲镇' and o.status != 'spam' order by o.created_at desc, o.id desc")]  # fmt: skip
+    login(client)
+    pages = [listed(client.get(f"/admin/opinions?status=all&page={n}")) for n in (1, 2)]
+    assert [len(page) for page in pages] == [50, 14]
+    assert pages[0] + pages[1] == expected
