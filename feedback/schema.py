@@ -298,3 +298,16 @@ def inbox_at_scale(db: Database) -> None:
         END;
         """,
     )
+
+
+@migrations(name="0007_report_dates")
+def report_dates(db: Database) -> None:
+    """The monthly report counts ratings and answers by the month they were given in; without
+    these it read every opinion (~90 ms for the 满意率 of a county at 100,000)."""
+    _run_script(
+        db,
+        """
+        CREATE INDEX opinions_rated ON opinions (rated_at) WHERE rated_at IS NOT NULL;
+        CREATE INDEX opinions_answered ON opinions (answered_at) WHERE answered_at IS NOT NULL;
+        """,
+    )
