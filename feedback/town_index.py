@@ -55,16 +55,24 @@ def _lock(key: tuple[str, str]) -> threading.Lock:
         return _locks.setdefault(key, threading.Lock())
 
 
-def for_town(db: Database, database_path: str, town: str) -> SimilarityIndex:
-    """The town's index, including every opinion stored so far (spam left out)."""
+def for_town(
+    db: Database, database_path: str, town: str, wait: bool = True
+) -> SimilarityIndex | None:
+    """The town's index, including every opinion stored so far (spam left out). With
+    wait=False, None while another thread (a worker's warm-up) is building it."""
     key = (database_path, town)
-    with _lock(key):
+    lock = _lock(key)
+    if not lock.acquire(blocking=wait):
+        return None
+    try:
         entry = _entries.get(key) or _load_or_build(db, database_path, town)
         _catch_up(db, town, entry)
         if entry.unstored >= STORE_EVERY:
             _store(db, _stored_path(database_path, town), town, entry)
         _entries[key] = entry
         return entry.index
+    finally:
+        lock.release()
 
 
 def _catch_up(db: Database, town: str, entry: _Entry) -> None:
@@ -201,12 +209,17 @@ def town_of(db: Database, opinion_id: int) -> str | None:
     return row[0] if row else None
 
 
-def similar(db: Database, database_path: str, opinion_id: int, limit: int = 5) -> list[dict]:
-    """The opinions of the same town most like this one, best first, with their rows."""
+def similar(
+    db: Database, database_path: str, opinion_id: int, limit: int = 5, wait: bool = True
+) -> list[dict] | None:
+    """The opinions of the same town most like this one, best first, with their rows; with
+    wait=False, None while the town's index is still being built by the warm-up."""
     town = town_of(db, opinion_id)
     if town is None:
         raise KeyError(opinion_id)
-    index = for_town(db, database_path, town)
+    index = for_town(db, database_path, town, wait)
+    if index is None:
+        return None
     if opinion_id not in index:
         return []
     ranked = index.similar(opinion_id, limit=limit)

@@ -122,7 +122,9 @@ def _opinion_page(db, row: dict, forms: dict, revealed: bool = False):
     ))  # fmt: skip
     for entry in history:
         entry["detail"] = json.loads(entry["detail"] or "{}")
-    similar = town_index.similar(db, current_app.config["FEEDBACK_DATABASE"], row["id"], 5)
+    # A worker's warm-up may still be building the town's index: say so rather than wait.
+    similar = town_index.similar(db, current_app.config["FEEDBACK_DATABASE"], row["id"], 5,
+                                 wait=False)  # fmt: skip
     merged_into = suggestions.of_opinion(db, row["id"])
     overdue = bool(merged_into) and suggestions.is_overdue(merged_into, clock.now().date())
     return render_template(

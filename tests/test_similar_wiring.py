@@ -56,4 +56,18 @@ def test_opinion_page_lists_similar_opinions_with_a_figure(client, town):
     page = client.get("/admin/opinions/1").get_data(as_text=True)
     table = page.split('id="similar"')[1].split("</table>")[0]
     assert "我们村路口的灯一直不亮" in table and "%" in table
-    assert "乙镇" not in table
+    assert "乙镇" not in table and "正在准备" not in table
+
+
+def test_opinion_page_does_not_wait_for_a_warming_index(app, client, town):
+    """While a worker's warm-up builds the town's index the page answers at once and says so;
+    once built, the similar opinions are there."""
+    from feedback import town_index
+
+    sign_in(client, "jia")
+    lock = town_index._lock((app.config["FEEDBACK_DATABASE"], "甲镇"))
+    with lock:  # the warm-up thread holds it while building
+        page = client.get("/admin/opinions/1").get_data(as_text=True)
+    assert "相似意见正在准备" in page and "本镇没有相似的意见" not in page
+    page = client.get("/admin/opinions/1").get_data(as_text=True)
+    assert "相似意见正在准备" not in page and "我们村路口的灯一直不亮" in page
