@@ -26,3 +26,4 @@ bench:
 lint:
 	@scripts/setup.sh test
 	@$(VENV)/ruff check .
+	@$(VENV)/ruff format --check .

@@ -75,10 +75,15 @@ def create_app(database: str | None = None) -> Flask:
                 conn.execute(
                     "insert into opinions (receipt, station, body, category, submission_token,"
                     " created_at) values (?, ?, ?, ?, ?, ?)",
-                    [receipt, code, body, request.form.get("category") or "other",
-                     request.form.get("submission_token"),
-                     datetime.now(UTC).isoformat(timespec="seconds")],
-                )  # fmt: skip
+                    [
+                        receipt,
+                        code,
+                        body,
+                        request.form.get("category") or "other",
+                        request.form.get("submission_token"),
+                        datetime.now(UTC).isoformat(timespec="seconds"),
+                    ],
+                )
         finally:
             conn.close()
         shown = f"{receipt[:4]}-{receipt[4:]}"

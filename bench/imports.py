@@ -40,10 +40,30 @@ sys.path.insert(0, str(ROOT))
 FEEDBACK = str(Path(sys.executable).with_name("feedback"))
 TOWN = "甲镇"
 VILLAGES = ["六龙村", "大塘村", "石门村", "新华社区", "幸福小区", "解放路", "河西屯", "桥头组"]
-PROBLEMS = ["路灯坏了", "垃圾没人清运", "半夜施工太吵", "桥面开裂", "自来水发黄", "路面坑洼",
-            "野狗伤人", "河里有死鱼", "油烟扰民", "占道经营", "停车难", "拖欠工资"]  # fmt: skip
-DETAILS = ["好几个月了", "老人小孩都怕", "希望尽快解决", "反映过几次没人管", "晚上看不见路",
-           "下雨天更严重", "大家意见很大", ""]  # fmt: skip
+PROBLEMS = [
+    "路灯坏了",
+    "垃圾没人清运",
+    "半夜施工太吵",
+    "桥面开裂",
+    "自来水发黄",
+    "路面坑洼",
+    "野狗伤人",
+    "河里有死鱼",
+    "油烟扰民",
+    "占道经营",
+    "停车难",
+    "拖欠工资",
+]
+DETAILS = [
+    "好几个月了",
+    "老人小孩都怕",
+    "希望尽快解决",
+    "反映过几次没人管",
+    "晚上看不见路",
+    "下雨天更严重",
+    "大家意见很大",
+    "",
+]
 CATEGORIES = ["市容市貌", "污染防治", "乡村振兴", "公共应急", "其他", ""]
 HEADER = ["内容", "类别", "时间", "姓名", "电话"]
 COLUMNS = ["body", "category", "created_at", "name", "phone"]
@@ -67,12 +87,17 @@ def run(args: list[str], env: dict) -> subprocess.CompletedProcess:
 
 def instance(folder: Path, sizes: list[int]) -> dict:
     """One instance with a station per size, all in one town; returns its environment."""
-    env = {**os.environ, "FEEDBACK_INSTANCE": str(folder / "instance"),
-           "FEEDBACK_BASE_URL": "https://feedback.example.gov.cn"}  # fmt: skip
+    env = {
+        **os.environ,
+        "FEEDBACK_INSTANCE": str(folder / "instance"),
+        "FEEDBACK_BASE_URL": "https://feedback.example.gov.cn",
+    }
     run(["init"], env)
     for n, village in zip(range(len(sizes)), VILLAGES, strict=False):
-        run(["station", "add", f"st-{n}", f"{village}议事亭", "--town", TOWN,
-             "--village", village], env)  # fmt: skip
+        run(
+            ["station", "add", f"st-{n}", f"{village}议事亭", "--town", TOWN, "--village", village],
+            env,
+        )
     return env
 
 
@@ -85,8 +110,14 @@ def ours(rows: int, station: str, folder: Path, env: dict) -> dict:
     receipts = [row["receipt"] for row in json.loads(result.stdout)]
     assert len(receipts) == rows == len(set(receipts))
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return {"rows": rows, "seconds": seconds, "receipts": receipts, "source": source,
-            "station": station, "peak_mb": peak_mb}  # fmt: skip
+    return {
+        "rows": rows,
+        "seconds": seconds,
+        "receipts": receipts,
+        "source": source,
+        "station": station,
+        "peak_mb": peak_mb,
+    }
 
 
 def floor(rows: int, folder: Path) -> float:
@@ -113,26 +144,27 @@ def app_for(env: dict):
 
 def warm_similarity(app) -> None:
     """What a running worker holds before the import: the town's index, up to date."""
-    from feedback import town_index
-    from feedback.db import get_db
+    from feedback import similarity_index
+    from feedback.context import get_db
 
     with app.app_context():
-        town_index.for_town(get_db(), app.config["FEEDBACK_DATABASE"], TOWN)
+        similarity_index.for_town(get_db(), app.config["FEEDBACK_DATABASE"], TOWN)
 
 
 def indexes_after(app, imported: int) -> dict:
     """The similarity index's catch-up with the import, and a check of the search index."""
-    from feedback import town_index
-    from feedback.db import get_db
+    from feedback import similarity_index
+    from feedback.context import get_db
 
     with app.app_context():
         db = get_db()
         started = time.perf_counter()
-        index = town_index.for_town(db, app.config["FEEDBACK_DATABASE"], TOWN)
+        index = similarity_index.for_town(db, app.config["FEEDBACK_DATABASE"], TOWN)
         catch_up = time.perf_counter() - started
         stored = db.execute("select count(*) from opinions").fetchone()[0]
-        found = db.execute("select count(*) from opinions_fts where opinions_fts match ?",
-                           ['"路灯坏"']).fetchone()[0]  # fmt: skip
+        found = db.execute(
+            "select count(*) from opinions_fts where opinions_fts match ?", ['"路灯坏"']
+        ).fetchone()[0]
         scanned = db.execute("select count(*) from opinions where body like '%路灯坏%'")
     assert found == scanned.fetchone()[0] > 0 and stored == len(index)
     return {"catch_up_s": catch_up, "added": imported, "held": len(index), "found": found}
@@ -157,8 +189,11 @@ def after_import(app, result: dict, env: dict) -> dict:
     refused = subprocess.run(command, env=env, capture_output=True, text=True)
     reject_seconds = time.perf_counter() - started
     assert refused.returncode != 0 and "nothing was imported" in refused.stderr
-    return {"lookup_ms": statistics.median(times) * 1000, "similar_s": similar_seconds,
-            "reject_s": reject_seconds}  # fmt: skip
+    return {
+        "lookup_ms": statistics.median(times) * 1000,
+        "similar_s": similar_seconds,
+        "reject_s": reject_seconds,
+    }
 
 
 def main() -> None:
@@ -174,24 +209,36 @@ def main() -> None:
             warm_similarity(app)
             result = ours(rows, f"st-{n}", folder, env)
             floor_seconds = floor(rows, folder)
-            print(f"{'ours: feedback opinion import':38}{rows:>9}{result['seconds']:>10.1f}"
-                  f"{rows / result['seconds']:>10.0f}{result['peak_mb']:>8.0f} MB")  # fmt: skip
-            print(f"{'floor: csv + sqlite-utils insert_all':38}{rows:>9}{floor_seconds:>10.2f}"
-                  f"{rows / floor_seconds:>10.0f}")  # fmt: skip
+            print(
+                f"{'ours: feedback opinion import':38}{rows:>9}{result['seconds']:>10.1f}"
+                f"{rows / result['seconds']:>10.0f}{result['peak_mb']:>8.0f} MB"
+            )
+            print(
+                f"{'floor: csv + sqlite-utils insert_all':38}{rows:>9}{floor_seconds:>10.2f}"
+                f"{rows / floor_seconds:>10.0f}"
+            )
             ratio = floor_seconds / result["seconds"]
             print(f"{'ratio ours/floor':38}{'':>9}{'':>10}{ratio:>10.1%}")
             figures = indexes_after(app, rows)
-            print(f"  search index: updated inside the import by the triggers; a trigram search "
-                  f"for 路灯坏 finds all {figures['found']:,} opinions that say it")  # fmt: skip
-            print(f"  similarity index of {TOWN}: +{figures['added']:,} opinions on its next use "
-                  f"in {figures['catch_up_s']:.1f} s (now {figures['held']:,})")  # fmt: skip
+            print(
+                f"  search index: updated inside the import by the triggers; a trigram search "
+                f"for 路灯坏 finds all {figures['found']:,} opinions that say it"
+            )
+            print(
+                f"  similarity index of {TOWN}: +{figures['added']:,} opinions on its next use "
+                f"in {figures['catch_up_s']:.1f} s (now {figures['held']:,})"
+            )
         extra = after_import(app, result, env)
         print(f"\nafter importing {sum(sizes):,} opinions into {TOWN}:")
         print(f"  status page /t/<receipt>: median {extra['lookup_ms']:.1f} ms (200 receipts)")
-        print(f"  `feedback similar 1 --json` in a new process (loads the stored index): "
-              f"{extra['similar_s']:.1f} s")  # fmt: skip
-        print(f"  a {result['rows'] + 1}-row file with one bad last row: refused, nothing "
-              f"stored, in {extra['reject_s']:.1f} s")  # fmt: skip
+        print(
+            f"  `feedback similar 1 --json` in a new process (loads the stored index): "
+            f"{extra['similar_s']:.1f} s"
+        )
+        print(
+            f"  a {result['rows'] + 1}-row file with one bad last row: refused, nothing "
+            f"stored, in {extra['reject_s']:.1f} s"
+        )
 
 
 if __name__ == "__main__":

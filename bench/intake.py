@@ -69,9 +69,13 @@ class Server:
     def start(self) -> None:
         with self.log.open("w") as out:
             self.process = subprocess.Popen(
-                self.command, stdout=out, stderr=subprocess.STDOUT, env=self.env,
-                start_new_session=True, cwd=ROOT,
-            )  # fmt: skip
+                self.command,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=self.env,
+                start_new_session=True,
+                cwd=ROOT,
+            )
         deadline = time.monotonic() + 30
         while True:
             try:
@@ -98,8 +102,7 @@ class Server:
 
 def start_ours(folder: Path) -> Server:
     instance = folder / "instance"
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("FEEDBACK_DATABASE", "SECRET_KEY")}  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if k not in ("FEEDBACK_DATABASE", "SECRET_KEY")}
     env.update(FEEDBACK_INSTANCE=str(instance), FEEDBACK_BASE_URL="https://feedback.example.gov.cn")
     feedback = str(Path(sys.executable).with_name("feedback"))
     subprocess.run([feedback, "init"], env=env, check=True, capture_output=True, timeout=120)
@@ -107,8 +110,9 @@ def start_ours(folder: Path) -> Server:
         config.write(HIGH_LIMITS)
     subprocess.run([feedback, "demo"], env=env, check=True, capture_output=True, timeout=120)
     port = free_port()
-    server = Server("ours", [feedback, "serve", "--port", str(port)], env,
-                    folder / "ours.log", port)  # fmt: skip
+    server = Server(
+        "ours", [feedback, "serve", "--port", str(port)], env, folder / "ours.log", port
+    )
     server.start()
     return server
 
@@ -120,8 +124,18 @@ def start_floor(folder: Path) -> Server:
     database = folder / "floor.db"
     floor_app.init_db(str(database))
     port = free_port()
-    command = [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONFIG), "--chdir",
-               str(ROOT / "bench"), "--bind", f"127.0.0.1:{port}", "floor_app:app"]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "-c",
+        str(GUNICORN_CONFIG),
+        "--chdir",
+        str(ROOT / "bench"),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "floor_app:app",
+    ]
     env = {**os.environ, "FLOOR_DATABASE": str(database)}
     server = Server("floor", command, env, folder / "floor.log", port)
     server.start()

@@ -44,14 +44,16 @@ def stations(count: int) -> list[dict]:
     for i in range(count):
         village = VILLAGES[i % len(VILLAGES)]
         kind = KINDS[i % len(KINDS)]
-        rows.append({
-            "code": f"st-{i:04d}",
-            "name": f"{village}第{i % 12 + 1}组{'人大代表' if kind == '联络站' else ''}{kind}",
-            "town": TOWNS[i % len(TOWNS)],
-            "village": village,
-            "kind": kind,
-            "address": f"{village}村委会旁{i % 9 + 1}号" if i % 3 else "",
-        })  # fmt: skip
+        rows.append(
+            {
+                "code": f"st-{i:04d}",
+                "name": f"{village}第{i % 12 + 1}组{'人大代表' if kind == '联络站' else ''}{kind}",
+                "town": TOWNS[i % len(TOWNS)],
+                "village": village,
+                "kind": kind,
+                "address": f"{village}村委会旁{i % 9 + 1}号" if i % 3 else "",
+            }
+        )
     return rows
 
 
@@ -61,10 +63,11 @@ def peak_rss_mb() -> float:
 
 def child_ours(count: int, out: Path) -> dict:
     sys.path.insert(0, str(ROOT))
-    from feedback import config, posters
+    from feedback import config
     from feedback import stations as station_rows
     from feedback.db import connect, migrate
-    from feedback.fonts import PosterFonts
+    from feedback.render import posters
+    from feedback.render.fonts import PosterFonts
 
     db = connect(out / "feedback.db")
     migrate(db)
@@ -82,9 +85,14 @@ def child_ours(count: int, out: Path) -> dict:
     per_station = sum(
         f.pdf.stat().st_size + f.png.stat().st_size + f.share.stat().st_size for f in written
     )
-    return {"count": count, "seconds": seconds, "rss_before_mb": before,
-            "peak_rss_mb": peak_rss_mb(), "combined_bytes": combined.stat().st_size,
-            "files_bytes_per_station": per_station / count}  # fmt: skip
+    return {
+        "count": count,
+        "seconds": seconds,
+        "rss_before_mb": before,
+        "peak_rss_mb": peak_rss_mb(),
+        "combined_bytes": combined.stat().st_size,
+        "files_bytes_per_station": per_station / count,
+    }
 
 
 def child_floor(count: int, out: Path) -> dict:
@@ -129,9 +137,14 @@ def child_floor(count: int, out: Path) -> dict:
         qrcode.make(f"{BASE_URL}/s/{row['code']}").save(out / "floor" / f"{code}.png")
     seconds = time.perf_counter() - started
     per_station = sum(p.stat().st_size for p in (out / "floor").iterdir())
-    return {"count": count, "seconds": seconds, "rss_before_mb": before,
-            "peak_rss_mb": peak_rss_mb(), "combined_bytes": None,
-            "files_bytes_per_station": per_station / count}  # fmt: skip
+    return {
+        "count": count,
+        "seconds": seconds,
+        "rss_before_mb": before,
+        "peak_rss_mb": peak_rss_mb(),
+        "combined_bytes": None,
+        "files_bytes_per_station": per_station / count,
+    }
 
 
 def measure(kind: str, count: int) -> dict:
@@ -141,13 +154,20 @@ def measure(kind: str, count: int) -> dict:
         started = time.perf_counter()
         result = subprocess.run(
             [sys.executable, __file__, "--child", kind, "--count", str(count), "--out", tmp],
-            capture_output=True, text=True, cwd=ROOT, timeout=900,
-        )  # fmt: skip
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=900,
+        )
         if result.returncode != 0:
             raise RuntimeError(f"{kind} {count}: {result.stderr[-2000:]}")
         figures = json.loads(result.stdout.strip().splitlines()[-1])
-    figures.update(kind=kind, wall=time.perf_counter() - started, load_before=load,
-                   load_after=os.getloadavg()[0])  # fmt: skip
+    figures.update(
+        kind=kind,
+        wall=time.perf_counter() - started,
+        load_before=load,
+        load_after=os.getloadavg()[0],
+    )
     figures["rate"] = figures["count"] / figures["seconds"]
     return figures
 
@@ -177,8 +197,11 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(child(args.count, args.out)))
         return 0
 
-    print(f"Posters: a batch of {args.count} (and {args.small}) stations through write_batch, "
-          f"each measurement in its own process; {os.cpu_count()} CPUs\n", flush=True)  # fmt: skip
+    print(
+        f"Posters: a batch of {args.count} (and {args.small}) stations through write_batch, "
+        f"each measurement in its own process; {os.cpu_count()} CPUs\n",
+        flush=True,
+    )
     runs = []
     for kind, count in (("floor", args.count), ("ours", args.small), ("ours", args.count)):
         runs.append(measure(kind, count))
@@ -186,23 +209,29 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  done: {kind} x{count} in {run['wall']:.0f} s", file=sys.stderr, flush=True)
     floor, small, big = runs
 
-    print(f"{'':30}{'stations':>9}{'seconds':>9}{'posters/s':>11}{'ms/poster':>11}"
-          f"{'RSS before':>12}{'peak RSS':>10}{'combined PDF':>14}{'load':>11}")  # fmt: skip
+    print(
+        f"{'':30}{'stations':>9}{'seconds':>9}{'posters/s':>11}{'ms/poster':>11}"
+        f"{'RSS before':>12}{'peak RSS':>10}{'combined PDF':>14}{'load':>11}"
+    )
     for run in (big, small, floor):
         print(row(run))
     print()
     ratio, times = big["rate"] / floor["rate"], floor["rate"] / big["rate"]
-    print(f"ratio ours/floor (posters/s, {big['count']} stations): {ratio:.2%} "
-          f"(the floor is {times:.0f}x faster)")  # fmt: skip
+    print(
+        f"ratio ours/floor (posters/s, {big['count']} stations): {ratio:.2%} "
+        f"(the floor is {times:.0f}x faster)"
+    )
     grew = big["peak_rss_mb"] - small["peak_rss_mb"]
     print(
         f"peak RSS, {small['count']} vs {big['count']} stations: "
         f"{small['peak_rss_mb']:.0f} MB vs {big['peak_rss_mb']:.0f} MB ({grew:+.0f} MB)"
     )
     page = big["combined_bytes"] / big["count"] / 1e3
-    print(f"combined PDF, {small['count']} vs {big['count']} pages: "
-          f"{small['combined_bytes'] / 1e3:.0f} kB vs {big['combined_bytes'] / 1e3:.0f} kB "
-          f"({page:.1f} kB a page)")  # fmt: skip
+    print(
+        f"combined PDF, {small['count']} vs {big['count']} pages: "
+        f"{small['combined_bytes'] / 1e3:.0f} kB vs {big['combined_bytes'] / 1e3:.0f} kB "
+        f"({page:.1f} kB a page)"
+    )
     print(
         f"files per station: ours {big['files_bytes_per_station'] / 1e3:.0f} kB "
         f"(PDF + 300-dpi PNG + share PNG), floor {floor['files_bytes_per_station'] / 1e3:.1f} kB"

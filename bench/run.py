@@ -53,8 +53,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n=== {name} ({available[name].relative_to(ROOT)}) ===", flush=True)
         started = time.monotonic()
         code = subprocess.call([sys.executable, str(available[name])], cwd=ROOT)
-        print(f"=== {name}: {'ok' if code == 0 else f'FAILED ({code})'} "
-              f"in {time.monotonic() - started:.0f} s ===", flush=True)  # fmt: skip
+        print(
+            f"=== {name}: {'ok' if code == 0 else f'FAILED ({code})'} "
+            f"in {time.monotonic() - started:.0f} s ===",
+            flush=True,
+        )
         if code != 0:
             failed.append(name)
     if failed:

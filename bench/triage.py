@@ -56,26 +56,72 @@ sys.path.insert(0, str(ROOT))
 from flask import Flask, jsonify  # noqa: E402
 
 LABELLED = ROOT / "tests" / "data" / "similar_opinions.json"
-TOWNS = ("龙潭镇", "石桥镇", "大塘镇", "新华街道", "红星乡", "六龙镇", "金桂镇", "那坡乡",
-         "平安镇", "兴隆镇", "丰收乡", "青山镇", "白沙镇", "长乐街道", "高峰镇", "柳江镇",
-         "安宁乡", "东湖镇", "西岭镇", "南岗镇")  # fmt: skip
+TOWNS = (
+    "龙潭镇",
+    "石桥镇",
+    "大塘镇",
+    "新华街道",
+    "红星乡",
+    "六龙镇",
+    "金桂镇",
+    "那坡乡",
+    "平安镇",
+    "兴隆镇",
+    "丰收乡",
+    "青山镇",
+    "白沙镇",
+    "长乐街道",
+    "高峰镇",
+    "柳江镇",
+    "安宁乡",
+    "东湖镇",
+    "西岭镇",
+    "南岗镇",
+)
 SYLLABLES = "龙塘桥星华福平安兴隆新和丰石山水田坪岭湾坡溪河林花金银玉凤鹤松竹梅兰"
 KINDS = ("议事亭", "联络站", "公告栏", "微信群")
 OPENERS = ("", "", "", "反映一下，", "我是本村村民，", "领导好，", "想问一下，", "再次反映：")
-CLOSERS = ("", "", "", "，希望尽快解决", "，好几个月了", "，老人小孩都怕", "，没人管",
-           "，请领导重视", "。谢谢！", "，大家意见很大", "，反映过几次了")  # fmt: skip
-CATEGORY_OF = {"lamp": "cityscape", "garbage": "cityscape", "bridge": "emergency",
-               "smoke": "pollution", "dog": "emergency", "water": "food-drug",
-               "noise": "pollution", "pothole": "rural", "river": "pollution",
-               "stall": "cityscape", "medical": "other", "wages": "labour",
-               "parking": "cityscape", "schoolbus": "emergency", "irrigation": "rural",
-               "house": "emergency", "signal": "rural", "dance": "pollution",
-               "toilet": "cityscape", "bus": "rural", "flood": "emergency",
-               "welfare": "other"}  # fmt: skip
+CLOSERS = (
+    "",
+    "",
+    "",
+    "，希望尽快解决",
+    "，好几个月了",
+    "，老人小孩都怕",
+    "，没人管",
+    "，请领导重视",
+    "。谢谢！",
+    "，大家意见很大",
+    "，反映过几次了",
+)
+CATEGORY_OF = {
+    "lamp": "cityscape",
+    "garbage": "cityscape",
+    "bridge": "emergency",
+    "smoke": "pollution",
+    "dog": "emergency",
+    "water": "food-drug",
+    "noise": "pollution",
+    "pothole": "rural",
+    "river": "pollution",
+    "stall": "cityscape",
+    "medical": "other",
+    "wages": "labour",
+    "parking": "cityscape",
+    "schoolbus": "emergency",
+    "irrigation": "rural",
+    "house": "emergency",
+    "signal": "rural",
+    "dance": "pollution",
+    "toilet": "cityscape",
+    "bus": "rural",
+    "flood": "emergency",
+    "welfare": "other",
+}
 START = datetime(2024, 12, 1, 8, 0)
 SPAN_DAYS = 720
 PAGE_SIZE = 50
-GROUPS_AT_MOST = 3000  # pending opinions of a town beyond which the groups page is not timed
+GROUPS_AT_MOST = 20000  # pending opinions of a town beyond which groups are not timed
 
 
 # --- The county -------------------------------------------------------------------------------
@@ -87,9 +133,16 @@ def county(rng: random.Random) -> list[dict]:
             village = _fresh_name(rng, used) + rng.choice(("村", "村", "村", "屯", "社区"))
             for kind in rng.sample(KINDS, rng.choice((1, 1, 2))):
                 code = f"t{t:02d}-{len(stations):04d}"
-                stations.append({"id": len(stations) + 1, "code": code, "town": town,
-                                 "village": village, "kind": kind,
-                                 "name": village + kind})  # fmt: skip
+                stations.append(
+                    {
+                        "id": len(stations) + 1,
+                        "code": code,
+                        "town": town,
+                        "village": village,
+                        "kind": kind,
+                        "name": village + kind,
+                    }
+                )
     return stations
 
 
@@ -139,9 +192,11 @@ def body_of(rng: random.Random, template: str, village: str, names: list[str]) -
     """One villager's text: a template with this station's places, an opener and a closer."""
     generic = rng.random() < 0.2
     core = village.removesuffix("社区").rstrip("村屯")
-    text = (template.replace("{v}", rng.choice(GENERIC) if generic else village)
-            .replace("{c}", "村里" if generic else core)
-            .replace("{n}", rng.choice(names)))  # fmt: skip
+    text = (
+        template.replace("{v}", rng.choice(GENERIC) if generic else village)
+        .replace("{c}", "村里" if generic else core)
+        .replace("{n}", rng.choice(names))
+    )
     return rng.choice(OPENERS) + text + rng.choice(CLOSERS)
 
 
@@ -188,8 +243,17 @@ def opinions(n: int, stations: list[dict], seed: int = 11) -> Iterator[tuple]:
         phone = f"13{rng.randint(0, 999999999):09d}" if rng.random() < 0.3 else None
         body = body_of(rng, template, station["village"], names[station["town"]])
         status = _status(rng, SPAN_DAYS * (n - i) / n)
-        yield (i, receipt(i), station["id"], body, category, phone, 1 if phone else 0, status,
-               at.isoformat(timespec="seconds") + "+08:00")  # fmt: skip
+        yield (
+            i,
+            receipt(i),
+            station["id"],
+            body,
+            category,
+            phone,
+            1 if phone else 0,
+            status,
+            at.isoformat(timespec="seconds") + "+08:00",
+        )
 
 
 # --- Loading ------------------------------------------------------------------------------------
@@ -218,14 +282,18 @@ def generate(path: Path, n: int) -> tuple[list[dict], float]:
         while chunk := [row for _, row in zip(range(50_000), rows, strict=False)]:
             conn.executemany(
                 "insert into opinions (id, receipt, station_id, body, category, phone, consent,"
-                " status, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)", chunk)  # fmt: skip
+                " status, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                chunk,
+            )
         _photos(conn, n)
         for _kind, _name, sql in dropped:
             conn.execute(sql)
         conn.execute("insert into opinions_fts (opinions_fts) values ('rebuild')")
         conn.execute("delete from opinion_counts")  # what the dropped triggers would have kept
-        conn.execute("insert into opinion_counts select station_id, status, category, count(*) "
-                     "from opinions group by 1, 2, 3")  # fmt: skip
+        conn.execute(
+            "insert into opinion_counts select station_id, status, category, count(*) "
+            "from opinions group by 1, 2, 3"
+        )
     conn.execute("pragma wal_checkpoint(truncate)")
     conn.execute("pragma synchronous=full")
     db.close()
@@ -238,10 +306,21 @@ def _photos(conn: sqlite3.Connection, n: int) -> None:
     rows = []
     for opinion_id in range(1, n + 1, 20):
         for k in range(rng.randint(1, 3)):
-            rows.append((opinion_id, f"{opinion_id % 256:02x}/{opinion_id}-{k}.jpg", 1600,
-                         1200, 180_000, "2026-01-01T00:00:00+08:00"))  # fmt: skip
-    conn.executemany("insert into photos (opinion_id, filename, width, height, bytes, "
-                     "created_at) values (?, ?, ?, ?, ?, ?)", rows)  # fmt: skip
+            rows.append(
+                (
+                    opinion_id,
+                    f"{opinion_id % 256:02x}/{opinion_id}-{k}.jpg",
+                    1600,
+                    1200,
+                    180_000,
+                    "2026-01-01T00:00:00+08:00",
+                )
+            )
+    conn.executemany(
+        "insert into photos (opinion_id, filename, width, height, bytes, "
+        "created_at) values (?, ?, ?, ?, ?, ?)",
+        rows,
+    )
 
 
 # --- Measuring --------------------------------------------------------------------------------
@@ -292,8 +371,10 @@ def urls(stations: list[dict], town: str, ids: list[int]) -> dict[str, list[str]
     for n, (status, days) in enumerate([("new", 90), ("answered", 180), ("merged", 365)] * 4):
         station, category = own[n % len(own)], sorted(set(CATEGORY_OF.values()))[n % 7]
         since = end - timedelta(days=days)
-        filtered.append(f"/admin/opinions?status={status}&station={station['id']}"
-                        f"&category={category}&from={since}&to={end}")  # fmt: skip
+        filtered.append(
+            f"/admin/opinions?status={status}&station={station['id']}"
+            f"&category={category}&from={since}&to={end}"
+        )
     villages = [s["village"] for s in own[:3]]
     fts = ["路灯坏", "垃圾没人", "自来水", "油烟扰民", "危房改造", *villages]
     two = ["路灯", "污染", "油烟", "低保", "校车", "停车"]
@@ -330,17 +411,17 @@ def measure_pages(client, floor, town_urls: dict[str, list[str]], repeat: int) -
 
 
 def measure_similar(app, path: Path, ids: list[int], floor) -> tuple[list, list]:
-    """town_index.similar (what `feedback similar` and the opinion page call), index warm."""
-    from feedback import town_index
-    from feedback.db import get_db
+    """similarity_index.similar (what `feedback similar` and the opinion page call), index warm."""
+    from feedback import similarity_index
+    from feedback.context import get_db
 
     ours, base = [], []
     with app.app_context():
         db = get_db()
-        town_index.similar(db, str(path), ids[0], 5)
+        similarity_index.similar(db, str(path), ids[0], 5)
         for opinion_id in ids:
             started = time.perf_counter()
-            town_index.similar(db, str(path), opinion_id, 5)
+            similarity_index.similar(db, str(path), opinion_id, 5)
             ours.append((time.perf_counter() - started) * 1000)
             started = time.perf_counter()
             floor.get("/floor")
@@ -354,16 +435,16 @@ def index_child(path: Path, town: str) -> dict:
 
     A fresh process so that the RSS growth is the index's own, not memory the generator freed.
     """
-    from feedback import town_index
+    from feedback import similarity_index
     from feedback.db import connect
 
     db = connect(path)
     gc.collect()
     before, started = rss_mb(), time.perf_counter()
     if town == "*":
-        docs = town_index.warm(str(path))
+        docs = similarity_index.warm(str(path))
     else:
-        docs = len(town_index.for_town(db, str(path), town))
+        docs = len(similarity_index.for_town(db, str(path), town))
     seconds = time.perf_counter() - started
     gc.collect()
     return {"seconds": seconds, "rss_mb": rss_mb() - before, "docs": docs}
@@ -382,14 +463,18 @@ def stored_dir(path: Path) -> Path:
 def measure_indexes(path: Path, town: str, sample: list[int]) -> dict:
     """Cold builds (nothing stored), loads from the stored copies, and `feedback similar`."""
     figures = {"largest cold": in_child(path, town)}
-    figures["stored_mb"] = sum(f.stat().st_size for f in stored_dir(path).glob("*.pickle")) / 2**20
+    figures["stored_mb"] = sum(f.stat().st_size for f in stored_dir(path).glob("*.index")) / 2**20
     shutil.rmtree(stored_dir(path))
     figures["all cold"] = in_child(path, "*")
-    figures["all stored_mb"] = sum(
-        f.stat().st_size for f in stored_dir(path).glob("*.pickle")) / 2**20  # fmt: skip
+    figures["all stored_mb"] = (
+        sum(f.stat().st_size for f in stored_dir(path).glob("*.index")) / 2**20
+    )
     figures["all loaded"] = in_child(path, "*")
-    env = {**os.environ, "FEEDBACK_INSTANCE": str(path.parent / "instance"),
-           "FEEDBACK_DATABASE": str(path)}  # fmt: skip
+    env = {
+        **os.environ,
+        "FEEDBACK_INSTANCE": str(path.parent / "instance"),
+        "FEEDBACK_DATABASE": str(path),
+    }
     feedback, cli = str(Path(sys.executable).with_name("feedback")), []
     for opinion_id in sample[:5]:
         started = time.perf_counter()
@@ -403,14 +488,14 @@ def measure_indexes(path: Path, town: str, sample: list[int]) -> dict:
 def measure_worker_start(client, path: Path, opinion_id: int) -> dict:
     """The opinion page requested the moment a worker starts warming, with and without stored
     copies: how long a clerk waits for the similarity index (the request waits for its town)."""
-    from feedback import town_index
+    from feedback import similarity_index
 
     waits = {}
     for case in ("stored copies", "nothing stored"):
-        town_index._entries.clear()  # a new worker: nothing in memory
+        similarity_index._entries.clear()  # a new worker: nothing in memory
         if case == "nothing stored":
             shutil.rmtree(stored_dir(path))
-        thread = threading.Thread(target=town_index.warm, args=(str(path),), daemon=True)
+        thread = threading.Thread(target=similarity_index.warm, args=(str(path),), daemon=True)
         thread.start()
         started = time.perf_counter()
         assert client.get(f"/admin/opinions/{opinion_id}").status_code == 200
@@ -420,12 +505,14 @@ def measure_worker_start(client, path: Path, opinion_id: int) -> dict:
 
 
 def measure_groups(client, path: Path, town: str) -> dict:
-    """The groups page, when the town's pending opinions are few enough to group at all:
-    grouping scores every pair of pending opinions that share a feature (quadratic)."""
+    """The groups page, up to GROUPS_AT_MOST pending opinions (grouping is about linear in
+    them since it tries each opinion's nearest neighbours; bench/similarity_speed.py)."""
     conn = sqlite3.connect(path)
     pending = conn.execute(
         "select count(*) from opinions o join stations s on s.id = o.station_id "
-        "where s.town = ? and o.status = 'new'", [town]).fetchone()[0]  # fmt: skip
+        "where s.town = ? and o.status = 'new'",
+        [town],
+    ).fetchone()[0]
     conn.close()
     if pending > GROUPS_AT_MOST:
         return {"pending": pending, "ms": None}
@@ -443,9 +530,14 @@ def one_size(n: int, repeat: int) -> dict:
         stations, load_seconds = generate(path, n)
         town = TOWNS[0]
         conn = sqlite3.connect(path)
-        ids = [row[0] for row in conn.execute(
-            "select o.id from opinions o join stations s on s.id = o.station_id "
-            "where s.town = ? and o.status != 'spam'", [town])]  # fmt: skip
+        ids = [
+            row[0]
+            for row in conn.execute(
+                "select o.id from opinions o join stations s on s.id = o.station_id "
+                "where s.town = ? and o.status != 'spam'",
+                [town],
+            )
+        ]
         conn.close()
         sample = random.Random(2).sample(ids, 100)
         indexes = measure_indexes(path, town, sample)
@@ -456,16 +548,30 @@ def one_size(n: int, repeat: int) -> dict:
         groups = measure_groups(client, path, town)
         starts = measure_worker_start(client, path, sample[0])
         size_mb = path.stat().st_size / 2**20
-    return {"n": n, "town_opinions": len(ids), "load_seconds": load_seconds, "db_mb": size_mb,
-            "indexes": indexes, "starts": starts, "groups": groups,
-            "figures": figures}  # fmt: skip
+    return {
+        "n": n,
+        "town_opinions": len(ids),
+        "load_seconds": load_seconds,
+        "db_mb": size_mb,
+        "indexes": indexes,
+        "starts": starts,
+        "groups": groups,
+        "figures": figures,
+    }
 
 
-GOALS = {"inbox, first page": 50, "every status, first page": 50, "filtered page": 50,
-         "category only": 50,
-         "one year of dates": 50, "deep page (200 of all)": 50, "search 3+ chars (FTS)": 200,
-         "search 2 chars": 200, "search 2 chars, no hit": 200,
-         "similar() (index warm)": 50}  # fmt: skip
+GOALS = {
+    "inbox, first page": 50,
+    "every status, first page": 50,
+    "filtered page": 50,
+    "category only": 50,
+    "one year of dates": 50,
+    "deep page (200 of all)": 50,
+    "search 3+ chars (FTS)": 200,
+    "search 2 chars": 200,
+    "search 2 chars, no hit": 200,
+    "similar() (index warm)": 50,
+}
 
 
 def p95(values: list[float]) -> float:
@@ -474,38 +580,52 @@ def p95(values: list[float]) -> float:
 
 def report(result: dict) -> None:
     n = result["n"]
-    print(f"\n{n:,} opinions ({result['db_mb']:.0f} MB database, generated and indexed in "
-          f"{result['load_seconds']:.0f} s); clerk of {TOWNS[0]}, {result['town_opinions']:,} "
-          f"opinions")  # fmt: skip
+    print(
+        f"\n{n:,} opinions ({result['db_mb']:.0f} MB database, generated and indexed in "
+        f"{result['load_seconds']:.0f} s); clerk of {TOWNS[0]}, {result['town_opinions']:,} "
+        f"opinions"
+    )
     print(f"  {'':26}{'ours p50':>9}{'p95':>8}{'floor p50':>11}{'ratio':>8}{'goal':>8}")
     for name, (ours, base) in result["figures"].items():
         goal = GOALS.get(name)
         median, floor = statistics.median(ours), statistics.median(base)
         mark = "" if goal is None else ("  ok" if median < goal else "  MISSED")
-        print(f"  {name:26}{median:>9.1f}{p95(ours):>8.1f}{floor:>11.2f}{median / floor:>7.0f}x"
-              f"{'' if goal is None else f'<{goal}':>8}{mark}")  # fmt: skip
+        print(
+            f"  {name:26}{median:>9.1f}{p95(ours):>8.1f}{floor:>11.2f}{median / floor:>7.0f}x"
+            f"{'' if goal is None else f'<{goal}':>8}{mark}"
+        )
     report_indexes(result["indexes"], result["starts"])
     groups = result["groups"]
     if groups["ms"] is None:
-        print(f"  groups page: not measured, {groups['pending']:,} pending opinions (more than "
-              f"{GROUPS_AT_MOST:,}: pairwise grouping would take minutes)")  # fmt: skip
+        print(
+            f"  groups page: not measured, {groups['pending']:,} pending opinions (more than "
+            f"{GROUPS_AT_MOST:,})"
+        )
     else:
         print(f"  groups page ({groups['pending']:,} pending opinions): {groups['ms']:.0f} ms")
 
 
 def report_indexes(figures: dict, starts: dict) -> None:
     largest, cold, loaded = figures["largest cold"], figures["all cold"], figures["all loaded"]
-    print(f"  similarity index, {TOWNS[0]} ({largest['docs']:,} opinions): built in "
-          f"{largest['seconds']:.1f} s, RSS +{largest['rss_mb']:.0f} MB, stored "
-          f"{figures['stored_mb']:.0f} MB")  # fmt: skip
-    print(f"  all {len(TOWNS)} towns ({cold['docs']:,} opinions): built in "
-          f"{cold['seconds']:.1f} s, RSS +{cold['rss_mb']:.0f} MB, stored "
-          f"{figures['all stored_mb']:.0f} MB; loaded from the stored copies in "
-          f"{loaded['seconds']:.2f} s, RSS +{loaded['rss_mb']:.0f} MB")  # fmt: skip
-    print(f"  `feedback similar ID --json` end to end (new process, stored copy): "
-          f"{figures['cli_s']:.2f} s median of 5")  # fmt: skip
-    print(f"  opinion page the moment a worker starts warming: {starts['stored copies']:.0f} ms "
-          f"with stored copies, {starts['nothing stored']:.0f} ms with nothing stored")  # fmt: skip
+    print(
+        f"  similarity index, {TOWNS[0]} ({largest['docs']:,} opinions): built in "
+        f"{largest['seconds']:.1f} s, RSS +{largest['rss_mb']:.0f} MB, stored "
+        f"{figures['stored_mb']:.0f} MB"
+    )
+    print(
+        f"  all {len(TOWNS)} towns ({cold['docs']:,} opinions): built in "
+        f"{cold['seconds']:.1f} s, RSS +{cold['rss_mb']:.0f} MB, stored "
+        f"{figures['all stored_mb']:.0f} MB; loaded from the stored copies in "
+        f"{loaded['seconds']:.2f} s, RSS +{loaded['rss_mb']:.0f} MB"
+    )
+    print(
+        f"  `feedback similar ID --json` end to end (new process, stored copy): "
+        f"{figures['cli_s']:.2f} s median of 5"
+    )
+    print(
+        f"  opinion page the moment a worker starts warming: {starts['stored copies']:.0f} ms "
+        f"with stored copies, {starts['nothing stored']:.0f} ms with nothing stored"
+    )
 
 
 def main() -> None:

@@ -5,11 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask
-from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from feedback import config, db, paths
-from feedback.schema import CHANNELS
+from feedback import config, context, paths
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -24,37 +22,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     hops = app.config["FEEDBACK_PROXY_HOPS"]
     if hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
+    context.init_app(app)
 
-    db.init_app(app)
+    from feedback import cli, web
 
-    from feedback import (
-        admin,
-        auth,
-        cli,
-        handling,
-        intake,
-        office,
-        privacy,
-        public,
-        report_pages,
-        station_pages,
-        triage,
-    )  # fmt: skip
-
-    app.register_blueprint(public.bp)
-    app.register_blueprint(intake.bp)
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(admin.bp)
-    app.register_blueprint(triage.bp)
-    app.register_blueprint(station_pages.bp)
-    app.register_blueprint(handling.bp)
-    app.register_blueprint(office.bp)
-    app.register_blueprint(report_pages.bp)
-    app.add_template_filter(privacy.mask_phone, "masked")
-    app.jinja_env.globals["channels"] = CHANNELS
-    # Every form is CSRF-checked; the villager's pages check in the form itself so that a
-    # stale token re-renders the form with what was typed instead of a bare error.
-    csrf = CSRFProtect(app)
-    csrf.exempt(intake.bp)
+    web.init_app(app)
     cli.init_app(app)
     return app

@@ -26,3 +26,16 @@ def record(
             "detail": json.dumps(detail, ensure_ascii=False, default=str),
         }
     )
+
+
+def history(db: Database, object_type: str, object_id: int) -> list[dict]:
+    """Everything logged about one record, oldest first, with its details decoded."""
+    rows = list(
+        db.query(
+            "select * from audit_log where object_type = ? and object_id = ? order by id",
+            [object_type, str(object_id)],
+        )
+    )
+    for row in rows:
+        row["detail"] = json.loads(row["detail"] or "{}")
+    return rows

@@ -73,8 +73,9 @@ def photo_files(photos: Path) -> list[Path]:
     return [p for p in sorted(photos.rglob("*")) if p.is_file() and not p.name.startswith(".")]
 
 
-def copy_photos(files: list[Path], photos: Path, folder: Path,
-                progress: Callable[[int], None] | None = None) -> int:  # fmt: skip
+def copy_photos(
+    files: list[Path], photos: Path, folder: Path, progress: Callable[[int], None] | None = None
+) -> int:
     """Copy photos not yet in `folder` (earlier backups keep theirs); returns how many."""
     copied = 0
     for path in files:

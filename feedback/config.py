@@ -8,12 +8,14 @@ from __future__ import annotations
 import ipaddress
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask
 
+from feedback import labels
 from feedback.paths import PACKAGE_DIR
 
 DEFAULTS: dict[str, Any] = {
@@ -27,23 +29,22 @@ DEFAULTS: dict[str, Any] = {
     "FEEDBACK_FONT_INDEX": 2,
     "FEEDBACK_POSTER_TITLE": "码上提 · 有事找代表",
     # Opinion categories, code -> label, in the order the form shows them.
-    "FEEDBACK_CATEGORIES": {
-        "pollution": "污染防治",
-        "cityscape": "市容市貌",
-        "food-drug": "食药安全",
-        "rural": "乡村振兴",
-        "emergency": "公共应急",
-        "labour": "职工维权",
-        "other": "其他",
-    },
+    "FEEDBACK_CATEGORIES": dict(labels.CATEGORIES),
     # Default deadline of a suggestion, in days, by tier (微事马上办、一般速交办、重大监督办).
     "FEEDBACK_TIER_DAYS": {"微事": 7, "一般": 30, "重大": 90},
-    # Submissions allowed per hour: per device (a cookie) first, then a generous ceiling per
-    # address, because a whole village may share one carrier-NAT address. Clients without
-    # the device cookie share a smaller per-address budget.
+    # Submission attempts allowed per hour (failed ones count too, a retry of a stored one
+    # does not): per device (a cookie) first, then a generous ceiling per address, because
+    # a whole village may share one carrier-NAT address. Clients without the device cookie
+    # share a smaller per-address budget.
     "FEEDBACK_LIMIT_PER_DEVICE": 10,
     "FEEDBACK_LIMIT_PER_ADDRESS": 300,
     "FEEDBACK_LIMIT_NO_COOKIE": 60,
+    # Unknown receipt codes typed on /t per address: a villager mistypes a few times, a
+    # guesser needs hundreds of thousands of tries; past either limit every look-up from the
+    # address is refused until its window ends. The windows are fixed (clock-aligned), so
+    # any 60 minutes see at most twice the hourly limit: 80 wrong tries.
+    "FEEDBACK_LOOKUP_MISSES_PER_10_MIN": 20,
+    "FEEDBACK_LOOKUP_MISSES_PER_HOUR": 40,
     # Photos: at most 3 of 10 MB each; a request may carry them plus the text.
     "FEEDBACK_MAX_PHOTOS": 3,
     "FEEDBACK_MAX_PHOTO_BYTES": 10 * 1024 * 1024,
@@ -57,6 +58,10 @@ DEFAULTS: dict[str, Any] = {
     "FEEDBACK_PROXY_HOPS": 0,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
+    # A staff session (feedback.sessions) ends after this many hours unused and, however
+    # busy, this many days after signing in; the signed cookie is not honoured longer either.
+    "FEEDBACK_SESSION_IDLE_HOURS": 12,
+    "FEEDBACK_SESSION_DAYS": 7,
     # Names and phone numbers are removed from opinions older than this by
     # `feedback purge-contacts` (个人信息保护法): two years covers the longest handling
     # deadline (重大: 90 days) many times over and one full year of follow-up calls.
@@ -86,6 +91,7 @@ def load(app: Flask, test_config: dict[str, Any] | None) -> None:
     app.config["FEEDBACK_PROXY_HOPS"] = int(app.config["FEEDBACK_PROXY_HOPS"])
     app.config["FEEDBACK_BASE_URL"] = app.config["FEEDBACK_BASE_URL"].rstrip("/")
     app.config["SESSION_COOKIE_SECURE"] = app.config["FEEDBACK_BASE_URL"].startswith("https:")
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(days=app.config["FEEDBACK_SESSION_DAYS"])
     database = app.config["FEEDBACK_DATABASE"]
     app.config["FEEDBACK_DATABASE"] = str(
         Path(database).expanduser().resolve()

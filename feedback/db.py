@@ -1,4 +1,4 @@
-"""The database connection: one per request (or per CLI command), SQLite in WAL mode."""
+"""Connections and transactions: SQLite in WAL mode, one reused connection per thread."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from flask import Flask, current_app, g
 from sqlite_utils import Database
 
 from feedback import schema
@@ -50,26 +49,16 @@ def write_transaction(db: Database) -> Iterator[Database]:
 _per_thread = threading.local()
 
 
-def get_db() -> Database:
-    """This thread's connection to the app's database, opened once and reused.
+def shared(path: str) -> Database:
+    """This thread's connection to the database at path, opened once and reused.
 
     gunicorn's worker threads each keep one connection: opening a connection and setting its
     pragmas on every request cost as much as storing an opinion.
     """
-    if "db" not in g:
-        path = current_app.config["FEEDBACK_DATABASE"]
-        cache = _per_thread.__dict__.setdefault("connections", {})
-        if path not in cache:
-            cache[path] = connect(path)
-        g.db = cache[path]
-    return g.db
-
-
-def close_db(exception: BaseException | None = None) -> None:
-    """End of request: never leave a transaction open on the reused connection."""
-    db = g.pop("db", None)
-    if db is not None and db.conn.in_transaction:
-        db.conn.rollback()
+    cache = _per_thread.__dict__.setdefault("connections", {})
+    if path not in cache:
+        cache[path] = connect(path)
+    return cache[path]
 
 
 def migrate(db: Database) -> list[str]:
@@ -77,7 +66,3 @@ def migrate(db: Database) -> list[str]:
     pending = [m.name for m in schema.migrations.pending(db)]
     schema.migrations.apply(db)
     return pending
-
-
-def init_app(app: Flask) -> None:
-    app.teardown_appcontext(close_db)

@@ -25,6 +25,6 @@ def post_worker_init(worker) -> None:
     a clerk's first opinion page does not wait for it. Apps without a FEEDBACK_DATABASE
     (bench/floor_app.py runs with these settings too) are left alone.
     """
-    from feedback import town_index
+    from feedback import similarity_index
 
-    town_index.warm_in_background(worker.wsgi)
+    similarity_index.warm_in_background(worker.wsgi)

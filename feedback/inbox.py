@@ -12,10 +12,14 @@ from datetime import date, timedelta
 
 from sqlite_utils import Database
 
-from feedback.scope import Scope
+from feedback.access import Access
+from feedback.labels import OPINION_STATUSES
 
 PAGE_SIZE = 50
-STATUSES = {"new": "待处理", "merged": "已并入建议", "answered": "已答复", "rejected": "未予受理"}
+# The last day a filter may name: the inbox counts up to the day after `date_to`.
+LAST_DAY = date.max - timedelta(days=1)
+# The last page whose offset SQLite can hold in its 64-bit integers.
+LAST_PAGE = (2**63 - 1) // PAGE_SIZE
 
 
 @dataclass
@@ -32,10 +36,15 @@ class Filters:
     def query_args(self, **changes) -> dict:
         """The filters as URL arguments (for links that keep them)."""
         values = {
-            "status": self.status or "all", "station": self.station_id, "category": self.category,
-            "from": self.date_from, "to": self.date_to, "photos": "1" if self.with_photos else None,
-            "q": self.q or None, "page": self.page if self.page > 1 else None,
-        }  # fmt: skip
+            "status": self.status or "all",
+            "station": self.station_id,
+            "category": self.category,
+            "from": self.date_from,
+            "to": self.date_to,
+            "photos": "1" if self.with_photos else None,
+            "q": self.q or None,
+            "page": self.page if self.page > 1 else None,
+        }
         values.update(changes)
         return {key: value for key, value in values.items() if value not in (None, "")}
 
@@ -52,7 +61,7 @@ class Page:
         self.pages = max(1, -(-self.total // PAGE_SIZE))
 
 
-def _conditions(scope: Scope, filters: Filters) -> tuple[list[str], list]:
+def _conditions(scope: Access, filters: Filters) -> tuple[list[str], list]:
     """Every filter but status and text: what the status tabs count within."""
     where, params = ["o.status != 'spam'"], []
     if scope.town is not None:
@@ -87,10 +96,13 @@ def _text_condition(db: Database, q: str) -> tuple[str, list]:
         return "o.id in (select rowid from opinions_fts where opinions_fts match ?)", [_phrase(q)]
     if len(q) == 2:
         folded = q.lower()
-        terms = [row[0] for row in db.execute(
-            "select term from opinions_fts_terms where term >= ? and term < ?",
-            [folded, folded + "\U0010ffff"],
-        )]  # fmt: skip
+        terms = [
+            row[0]
+            for row in db.execute(
+                "select term from opinions_fts_terms where term >= ? and term < ?",
+                [folded, folded + "\U0010ffff"],
+            )
+        ]
         ends = "select id from opinions where lower(substr(body, -2)) = lower(?)"
         if not terms:
             return f"o.id in ({ends})", [q]
@@ -104,7 +116,7 @@ def _phrase(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
 
-def _stored_counts(db: Database, scope: Scope, filters: Filters) -> dict[str, int] | None:
+def _stored_counts(db: Database, scope: Access, filters: Filters) -> dict[str, int] | None:
     """Counts per status from opinion_counts, when the filters are ones it keeps."""
     if filters.date_from or filters.date_to or filters.with_photos:
         return None
@@ -125,20 +137,20 @@ def _stored_counts(db: Database, scope: Scope, filters: Filters) -> dict[str, in
 def _scanned_counts(db: Database, where: list[str], params: list) -> dict[str, int]:
     """Counts per status from the covering indexes (sums, not GROUP BY: with GROUP BY the
     planner walks the status index over every opinion to save a sort)."""
-    sums = ", ".join(f"sum(o.status = '{status}')" for status in STATUSES)
+    sums = ", ".join(f"sum(o.status = '{status}')" for status in OPINION_STATUSES)
     row = db.execute(f"select {sums} from opinions o where {' and '.join(where)}", params)
-    return _by_status(zip(STATUSES, row.fetchone(), strict=True))
+    return _by_status(zip(OPINION_STATUSES, row.fetchone(), strict=True))
 
 
 def _by_status(pairs) -> dict[str, int]:
-    counts = dict.fromkeys(STATUSES, 0)
+    counts = dict.fromkeys(OPINION_STATUSES, 0)
     for status, count in pairs:
         if status in counts:
             counts[status] = count or 0
     return counts
 
 
-def _walks_by_date(db: Database, scope: Scope, filters: Filters, total: int, offset: int) -> bool:
+def _walks_by_date(db: Database, scope: Access, filters: Filters, total: int, offset: int) -> bool:
     """Whether a town's page of every status is cheaper read by walking all opinions newest
     first than by sorting the town's own index entries.
 
@@ -158,8 +170,10 @@ def _walks_by_date(db: Database, scope: Scope, filters: Filters, total: int, off
 def _page_ids(db: Database, where: list[str], params: list, offset: int, walk: bool) -> list[int]:
     """The page's ids, found and ordered in the indexes: deep pages skip index entries only."""
     source = "opinions o indexed by opinions_created" if walk else "opinions o"
-    sql = (f"select o.id from {source} where {' and '.join(where)} "
-           "order by o.created_at desc, o.id desc limit ? offset ?")  # fmt: skip
+    sql = (
+        f"select o.id from {source} where {' and '.join(where)} "
+        "order by o.created_at desc, o.id desc limit ? offset ?"
+    )
     return [row[0] for row in db.execute(sql, [*params, PAGE_SIZE, offset])]
 
 
@@ -167,15 +181,19 @@ def _rows(db: Database, ids: list[int]) -> list[dict]:
     if not ids:
         return []
     marks = ",".join("?" * len(ids))
-    found = {row["id"]: row for row in db.query(
-        "select o.*, s.name as station_name, s.village as station_village, "
-        "(select count(*) from photos p where p.opinion_id = o.id) as photo_count "
-        f"from opinions o join stations s on s.id = o.station_id where o.id in ({marks})", ids
-    )}  # fmt: skip
+    found = {
+        row["id"]: row
+        for row in db.query(
+            "select o.*, s.name as station_name, s.village as station_village, "
+            "(select count(*) from photos p where p.opinion_id = o.id) as photo_count "
+            f"from opinions o join stations s on s.id = o.station_id where o.id in ({marks})",
+            ids,
+        )
+    }
     return [found[i] for i in ids]
 
 
-def page(db: Database, scope: Scope, filters: Filters) -> Page:
+def page(db: Database, scope: Access, filters: Filters) -> Page:
     """One page of the inbox, the number of opinions found and the counts per status.
 
     Without a text search the counts come from opinion_counts (or the covering indexes) and
@@ -184,13 +202,15 @@ def page(db: Database, scope: Scope, filters: Filters) -> Page:
     """
     where, params = _conditions(scope, filters)
     offset = (max(1, filters.page) - 1) * PAGE_SIZE
-    q = filters.q.strip()
+    # SQLite's full-text query syntax ends at a NUL character and then fails to parse.
+    q = filters.q.replace("\x00", "").strip()
     if q:
         condition, text_params = _text_condition(db, q)
         found = db.execute(
             f"select o.id, o.status, o.created_at from opinions o "
-            f"where {' and '.join(where)} and {condition}", [*params, *text_params]
-        ).fetchall()  # fmt: skip
+            f"where {' and '.join(where)} and {condition}",
+            [*params, *text_params],
+        ).fetchall()
         counts = _by_status(Counter(status for _, status, _ in found).items())
         chosen = [r for r in found if not filters.status or r[1] == filters.status]
         chosen.sort(key=lambda r: (r[2], r[0]), reverse=True)

@@ -15,13 +15,15 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from feedback import audit, clock, ratelimit, receipts
+from feedback.access import Access
 from feedback.db import write_transaction
+from feedback.labels import RATINGS
 from feedback.photos import Photo, new_filename, write
-from feedback.schema import RATINGS
+from feedback.suggestions import public_title
 
 
 class RateLimited(Exception):
-    """Too many submissions from this device or address in the current hour."""
+    """Too many submission attempts from this device or address in the current hour."""
 
 
 @dataclass
@@ -49,17 +51,41 @@ class Stored:
     replayed: bool  # True when the submission token had already been used for this text
 
 
+def admit(
+    db: Database, new: NewOpinion, limits: ratelimit.Sequence[ratelimit.Bucket]
+) -> dict | None:
+    """Before any photo of a submission is decoded: the opinion it already made if it is a
+    retry (answered even over the limit), else None once the attempt is counted.
+
+    Attempts are counted, failed ones too, not only stored opinions: decoding photos is the
+    costly part of a submission, and a flood of requests that fail there must run into the
+    limit as surely as a flood of opinions. Check and count are one step (ratelimit.charge
+    inside one write transaction), so parallel requests cannot all slip under the limit.
+    Raises RateLimited when a bucket is full.
+    """
+    with write_transaction(db):
+        earlier = _replay(db, new)
+        if earlier:
+            return earlier
+        if not ratelimit.charge(db, limits):
+            raise RateLimited()
+    return None
+
+
 def create(
     db: Database,
     photo_dir: Path,
     new: NewOpinion,
     photos: list[Photo] = (),  # type: ignore[assignment]
-    limits: ratelimit.Sequence[ratelimit.Bucket] = (),
+    *,
+    entered_by: str | None = None,  # staff who typed it in: logged in the same transaction
 ) -> Stored:
     """Store an opinion and its photos atomically; a repeated token returns the first one.
 
     Photo files are written before the transaction and removed again if it fails, so there
-    is never an opinion without its photos nor a photo without its opinion.
+    is never an opinion without its photos nor a photo without its opinion. Rate limits are
+    not checked here: a villager's submission was counted by `admit` before its photos were
+    decoded; imports by staff are not limited.
     """
     files = [(new_filename(), photo) for photo in photos]
     written: list[Path] = []
@@ -70,15 +96,24 @@ def create(
             earlier = _replay(db, new)  # a double tap or a retry after a timeout
             if earlier:
                 raise _Replayed(earlier)
-            if not ratelimit.allowed(db, limits):
-                raise RateLimited()
             opinion_id, _receipt = insert(db, new)
+            if entered_by:
+                audit.record(
+                    db, entered_by, "opinion.enter", "opinion", opinion_id, channel=new.channel
+                )
             for name, photo in files:
-                _insert_row(db, "photos", {
-                    "opinion_id": opinion_id, "filename": name, "width": photo.width,
-                    "height": photo.height, "bytes": len(photo.data), "created_at": new.created_at,
-                })  # fmt: skip
-            ratelimit.count(db, limits)
+                _insert_row(
+                    db,
+                    "photos",
+                    {
+                        "opinion_id": opinion_id,
+                        "filename": name,
+                        "width": photo.width,
+                        "height": photo.height,
+                        "bytes": len(photo.data),
+                        "created_at": new.created_at,
+                    },
+                )
     except _Replayed as replay:
         _remove(written)
         return Stored(replay.opinion, True)
@@ -153,15 +188,63 @@ def by_receipt(db: Database, typed: str) -> dict | None:
     return _one(db, "select * from opinions where receipt = ?", code)
 
 
+class TooManyMisses(Exception):
+    """This address typed too many unknown receipt codes lately: it is guessing."""
+
+
+def look_up(db: Database, typed: str, misses: ratelimit.Sequence[ratelimit.Bucket]) -> dict | None:
+    """The opinion of a receipt typed by a villager, or None; raises TooManyMisses.
+
+    Wrong codes are counted per address (misses: the buckets), and once one is full every
+    look-up from there is refused, found or not: a guesser must not learn from the answer
+    that a guess was right. A villager who mistypes a few times is never near the limit.
+    """
+    if not ratelimit.allowed(db, misses):
+        raise TooManyMisses()
+    opinion = by_receipt(db, typed)
+    if opinion is None and not ratelimit.take(db, misses):
+        raise TooManyMisses()
+    return opinion
+
+
 def photos_of(db: Database, opinion_id: int) -> list[dict]:
     return list(db["photos"].rows_where("opinion_id = ?", [opinion_id], order_by="id"))
 
 
+class OpinionError(ValueError):
+    """A change to an opinion that cannot be made; the message (Chinese) is for the user."""
+
+
+class NotFound(OpinionError):
+    """No such opinion in the user's scope: the web says 404."""
+
+
+class AlreadyHandled(OpinionError):
+    """Someone (another clerk, or the same one tapping twice) got there first."""
+
+
 def rate(db: Database, opinion: dict, rating: str) -> None:
+    """A villager's verdict on their answer: once, and only when there is an answer to rate
+    (a direct one, or that of the closed suggestion behind it). The condition is part of the
+    UPDATE, so of two taps exactly one rates and is logged; the other gets AlreadyHandled."""
     if rating not in RATINGS:
         raise ValueError(rating)
     with write_transaction(db):
-        db["opinions"].update(opinion["id"], {"rating": rating, "rated_at": clock.stamp()})
+        rated = db.execute(
+            "update opinions set rating = ?, rated_at = ? where id = ? and rating is null "
+            "and (status = 'answered' or exists (select 1 from suggestion_opinions so "
+            "join suggestions s on s.id = so.suggestion_id "
+            "where so.opinion_id = opinions.id and s.status = '已办结'))",
+            [rating, clock.stamp(), opinion["id"]],
+        ).rowcount
+        if not rated:
+            row = _one(db, "select rating from opinions where id = ?", opinion["id"])
+            if row and row["rating"]:
+                raise AlreadyHandled("这条答复已经评价过了,感谢您的反馈")
+            raise AlreadyHandled("还没有答复,暂时不能评价")
+        audit.record(
+            db, "villager", "opinion.rate", "opinion", opinion["id"], after={"rating": rating}
+        )
 
 
 @dataclass(frozen=True)
@@ -172,19 +255,30 @@ class Event:
 
 
 def timeline(db: Database, opinion: dict) -> list[Event]:
-    """What happened to an opinion, oldest first, in the words a villager reads."""
+    """What happened to an opinion, oldest first, in the words a villager reads: never
+    another villager's, so a suggestion's title shows only if it is not copied from one of
+    the opinions behind it (suggestions.public_title)."""
     events = [
         Event(opinion["created_at"], "已收到", "您的意见建议已送达,镇人大工作人员会尽快处理。")
     ]
     link = db.execute(
-        """select s.number, s.title, s.assigned_at, s.closed_at, s.answer, d.name, so.added_at
-           from suggestion_opinions so join suggestions s on s.id = so.suggestion_id
+        """select s.id, s.number, s.title, s.assigned_at, s.closed_at, s.answer, d.name,
+           so.added_at from suggestion_opinions so join suggestions s on s.id = so.suggestion_id
            left join departments d on d.id = s.department_id where so.opinion_id = ?""",
         [opinion["id"]],
     ).fetchone()
     if link:
-        number, title, assigned_at, closed_at, answer, department, added_at = link
-        events.append(Event(added_at, "已并入代表建议", f"{number} {title}"))
+        suggestion_id, number, title, assigned_at, closed_at, answer, department, added_at = link
+        bodies = [
+            row[0]
+            for row in db.execute(
+                "select o.body from suggestion_opinions so join opinions o on o.id = so.opinion_id "
+                "where so.suggestion_id = ?",
+                [suggestion_id],
+            )
+        ]
+        shown = f"{number} {public_title(title, bodies)}".strip()
+        events.append(Event(added_at, "已并入代表建议", shown))
         if assigned_at:
             events.append(Event(assigned_at, "已交办", f"承办单位:{department or '—'}"))
         if closed_at:
@@ -210,28 +304,59 @@ def answer_of(db: Database, opinion: dict) -> str | None:
     return row[0] if row else None
 
 
-def _change(db: Database, opinion: dict, actor: str, action: str, **after: object) -> None:
-    """Apply a staff change and log it with what it was before."""
-    before = {key: opinion[key] for key in after}
+def _change(
+    db: Database, access: Access, opinion_id: int, action: str, pending: bool, **after: object
+) -> None:
+    """Apply a staff change and log it with what it was before, in one transaction.
+
+    The UPDATE itself carries the user's scope and, for what closes an opinion (`pending`),
+    the rule that it is still new: of two clerks answering at once, or a double tap, exactly
+    one changes and logs it; the other gets AlreadyHandled and nothing is written.
+    """
+    where, params = access.where("st")
+    scoped = f"station_id in (select st.id from stations st where {where})"
     with write_transaction(db):
+        row = _one(db, f"select * from opinions where id = ? and {scoped}", opinion_id, *params)
+        if row is None:
+            raise NotFound("找不到这条意见")
         assignments = ", ".join(f"{key} = ?" for key in after)
-        db.execute(
-            f"update opinions set {assignments} where id = ?", [*after.values(), opinion["id"]]
-        )
-        audit.record(db, actor, action, "opinion", opinion["id"], before=before, after=after)
+        sql = f"update opinions set {assignments} where id = ? and {scoped}"
+        if pending:
+            sql += " and status = 'new'"
+        if not db.execute(sql, [*after.values(), opinion_id, *params]).rowcount:
+            raise AlreadyHandled("这条意见已经处理过了(可能是别人刚刚处理的),请刷新页面查看")
+        before = {key: row[key] for key in after}
+        audit.record(db, access.username, action, "opinion", opinion_id, before=before, after=after)
 
 
-def answer_directly(db: Database, opinion: dict, text: str, actor: str) -> None:
-    """A small matter answered at once: closes the opinion; the villager sees the answer."""
-    _change(db, opinion, actor, "opinion.answer", status="answered", answer=text,
-            answered_at=clock.stamp())  # fmt: skip
+def answer_directly(db: Database, access: Access, opinion_id: int, text: str) -> None:
+    """A small matter answered at once: closes a pending opinion; the villager sees the answer."""
+    _change(
+        db,
+        access,
+        opinion_id,
+        "opinion.answer",
+        pending=True,
+        status="answered",
+        answer=text,
+        answered_at=clock.stamp(),
+    )
 
 
-def reject(db: Database, opinion: dict, reason: str, actor: str) -> None:
-    """Spam or abuse: closed with a reason the villager sees."""
-    _change(db, opinion, actor, "opinion.reject", status="rejected", reject_reason=reason,
-            answered_at=clock.stamp())  # fmt: skip
+def reject(db: Database, access: Access, opinion_id: int, reason: str) -> None:
+    """Spam or abuse: a pending opinion closed with a reason the villager sees."""
+    _change(
+        db,
+        access,
+        opinion_id,
+        "opinion.reject",
+        pending=True,
+        status="rejected",
+        reject_reason=reason,
+        answered_at=clock.stamp(),
+    )
 
 
-def set_category(db: Database, opinion: dict, category: str, actor: str) -> None:
-    _change(db, opinion, actor, "opinion.category", category=category)
+def set_category(db: Database, access: Access, opinion_id: int, category: str) -> None:
+    """Any opinion may be filed under another category, at any time; it is logged."""
+    _change(db, access, opinion_id, "opinion.category", pending=False, category=category)

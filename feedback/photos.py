@@ -1,9 +1,11 @@
-"""Photos: verified as real images, re-encoded, stripped of EXIF/GPS, stored under new names.
+"""Photos: verified as real images, re-encoded from their pixels alone, stored under new names.
 
-Nothing the uploader chose reaches the filesystem: not the name, not the bytes. Each photo is
-decoded by Pillow (after its pixel count is checked against a cap, so a decompression bomb is
-refused before it is decoded), turned upright, shrunk to at most 1600 px on the long side and
-written afresh as a JPEG without metadata.
+Nothing the uploader chose reaches the filesystem: not the name, not the bytes, not a word
+of text. Each photo's size is read from its header and checked against a cap before
+anything is decoded (a decompression bomb is refused unopened); a JPEG is decoded straight
+at reduced size, as it is shrunk anyway; the photo is turned upright, shrunk to at most
+1600 px on the long side, copied into a fresh image of pixels only (no EXIF/GPS, XMP, ICC,
+JPEG comment or PNG text chunk survives) and written afresh as a JPEG.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import Path
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP", "MPO"}  # MPO: what some phones' cameras save
+DRAFT_FORMATS = {"JPEG", "MPO"}  # decoders that can scale down while decoding
 LONG_SIDE = 1600
 JPEG_QUALITY = 82
 
@@ -43,24 +46,40 @@ def prepare(raw: bytes, max_bytes: int, max_pixels: int) -> Photo:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(raw))
+            image = Image.open(io.BytesIO(raw))  # reads the header only
             if image.format not in ACCEPTED_FORMATS:
                 raise PhotoError("只能上传 JPG、PNG 或 WebP 格式的照片")
             width, height = image.size
             if width * height > max_pixels:
                 raise PhotoError("照片像素太多,无法处理,请换一张")
-            image = ImageOps.exif_transpose(image)
+            if image.format in DRAFT_FORMATS:
+                image.draft("RGB", _fitted(width, height))
             image.load()
+            image = ImageOps.exif_transpose(image)
     except PhotoError:
         raise
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning,
-            OSError, SyntaxError, ValueError):  # fmt: skip
+    except (
+        UnidentifiedImageError,
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,
+        OSError,
+        SyntaxError,
+        ValueError,
+    ):
         raise PhotoError("这不是一张能打开的照片,请重新选择") from None
     image = _flatten(image)
     image.thumbnail((LONG_SIDE, LONG_SIDE), Image.Resampling.LANCZOS)
+    clean = Image.frombytes("RGB", image.size, image.tobytes())  # pixels, nothing else
     out = io.BytesIO()
-    image.save(out, "JPEG", quality=JPEG_QUALITY, optimize=True)  # no exif= : metadata dropped
-    return Photo(out.getvalue(), image.width, image.height)
+    clean.save(out, "JPEG", quality=JPEG_QUALITY, optimize=True)
+    return Photo(out.getvalue(), clean.width, clean.height)
+
+
+def _fitted(width: int, height: int) -> tuple[int, int]:
+    """The size a photo ends up at (inside LONG_SIDE x LONG_SIDE): the JPEG decoder may
+    scale by 1/2, 1/4 or 1/8 as long as the result is at least this big."""
+    scale = min(1.0, LONG_SIDE / max(width, height, 1))
+    return max(1, int(width * scale)), max(1, int(height * scale))
 
 
 def _flatten(image: Image.Image) -> Image.Image:

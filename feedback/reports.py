@@ -25,18 +25,20 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
-from flask import current_app, has_app_context
 from sqlite_utils import Database
 
 from feedback import clock
-from feedback.config import DEFAULTS
-from feedback.schema import CHANNELS, RATINGS
-from feedback.scope import Scope
-from feedback.suggestions import STATUSES, TIERS
+from feedback.access import Access
+from feedback.labels import CATEGORIES, CHANNELS, RATINGS, TIERS
+from feedback.labels import SUGGESTION_STATUSES as STATUSES
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
-OPINION_STATUSES = {"new": "待处理", "merged": "并入建议", "answered": "直接答复",
-                    "rejected": "未予受理"}  # fmt: skip
+OPINION_STATUSES = {
+    "new": "待处理",
+    "merged": "并入建议",
+    "answered": "直接答复",
+    "rejected": "未予受理",
+}
 TREND_MONTHS = 12
 # Every opinion but the honeypot's spam; an IN list lets SQLite count from the status index.
 COUNTED = "o.status in ('new', 'merged', 'answered', 'rejected')"
@@ -80,10 +82,6 @@ class Period:
     current: bool  # the month is still running
     as_of: str  # what the bulletin says it counts up to: the cut-off, or now
 
-    @property
-    def last_day(self) -> date:
-        return date.fromordinal(self.end.toordinal() - 1)
-
 
 def add_months(first: date, months: int) -> date:
     index = first.year * 12 + first.month - 1 + months
@@ -94,13 +92,15 @@ def period(month: str, now: datetime | None = None) -> Period:
     """Check a "YYYY-MM" month and work out its cut-off; a future month is refused."""
     match = _MONTH.match((month or "").strip())
     if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 2000:
-        raise MonthError(f"bad month {month!r}: use YYYY-MM, e.g. 2026-03",
-                         f"月份“{month}”的格式不对,请写成 2026-03 这样的年-月")  # fmt: skip
+        raise MonthError(
+            f"bad month {month!r}: use YYYY-MM, e.g. 2026-03",
+            f"月份“{month}”的格式不对,请写成 2026-03 这样的年-月",
+        )
     start = date(int(match.group(1)), int(match.group(2)), 1)
-    end = add_months(start, 1)
     now = (now or clock.now()).astimezone(clock.CHINA)
-    if start > now.date():
+    if start > now.date():  # before add_months: 9999-12 has no next month to compute
         raise MonthError(f"month {month} has not started yet", f"{month} 还没有到,无法统计")
+    end = add_months(start, 1)
     # The running month is cut at its end too: nothing is stored with a future time, and an
     # opinion stored in the very second the report is made still counts.
     cutoff = clock.stamp(datetime.combine(end, time(), clock.CHINA))
@@ -122,9 +122,7 @@ def towns(db: Database) -> list[str]:
 def _categories(categories: dict[str, str] | None) -> dict[str, str]:
     if categories is not None:
         return categories
-    if has_app_context():
-        return current_app.config["FEEDBACK_CATEGORIES"]
-    return DEFAULTS["FEEDBACK_CATEGORIES"]
+    return CATEGORIES
 
 
 def build(
@@ -136,7 +134,7 @@ def build(
 ) -> dict:
     """The monthly bulletin of one town (or, with town None, the whole county) as data."""
     p = period(month, now)
-    scope = Scope(town)
+    scope = Access.of_town(town)
     report = _Query(db, scope, p)
     opinion_figures = report.opinions(_categories(categories))
     return {
@@ -156,12 +154,13 @@ def build(
 class _Query:
     """The SQL behind `build`; every query has the scope's town filter and parameters only."""
 
-    def __init__(self, db: Database, scope: Scope, p: Period):
+    def __init__(self, db: Database, scope: Access, p: Period):
         self.db, self.p = db, p
         self.town_o, self.town_params = scope.where("s")  # opinions joined to stations s
         # The county needs no join: counting straight from the indexes is ~4x faster.
-        self.o_from = "opinions o" + (" join stations s on s.id = o.station_id" if scope.town
-                                      else "")  # fmt: skip
+        self.o_from = "opinions o" + (
+            " join stations s on s.id = o.station_id" if scope.town else ""
+        )
         self.town_g, _ = scope.where("g")  # suggestions g carry their town themselves
         self.month = [p.start.isoformat(), p.cutoff]
 
@@ -169,9 +168,11 @@ class _Query:
         return list(self.db.execute(sql, params).fetchall())
 
     def _opinion_groups(self, column: str, extra: str = "") -> dict:
-        sql = (f"select {column}, count(*) from {self.o_from} "
-               f"where {self.town_o} and o.created_at >= ? and o.created_at < ? {extra} "
-               f"group by 1")  # fmt: skip
+        sql = (
+            f"select {column}, count(*) from {self.o_from} "
+            f"where {self.town_o} and o.created_at >= ? and o.created_at < ? {extra} "
+            f"group by 1"
+        )
         return dict(self._rows(sql, [*self.town_params, *self.month]))
 
     def opinions(self, categories: dict[str, str]) -> dict:
@@ -191,14 +192,14 @@ class _Query:
             f"and o.status != 'spam' where {self.town_o} group by s.id "
             f"having count(o.id) > 0 or s.active = 1 order by 3 desc, s.town, s.name",
             [*self.month, *self.town_params],
-        )  # fmt: skip
+        )
         merged = self._rows(
             f"select count(*), count(distinct so.suggestion_id) from {self.o_from} "
             f"join suggestion_opinions so "
             f"on so.opinion_id = o.id where {self.town_o} and o.created_at >= ? "
             f"and o.created_at < ? and o.status = 'merged'",
             [*self.town_params, *self.month],
-        )[0]  # fmt: skip
+        )[0]
         pending_now = self._rows(
             f"select count(*) from {self.o_from} where {self.town_o} and o.status = 'new'",
             self.town_params,
@@ -207,26 +208,34 @@ class _Query:
         return {
             "received": received,
             "spam": spam,
-            "by_category": [{"code": c, "label": label, "count": by_category.get(c, 0)}
-                            for c, label in labels.items()],
-            "by_channel": [{"code": c, "label": label, "count": by_channel.get(c, 0)}
-                           for c, label in channel_labels.items()],
+            "by_category": [
+                {"code": c, "label": label, "count": by_category.get(c, 0)}
+                for c, label in labels.items()
+            ],
+            "by_channel": [
+                {"code": c, "label": label, "count": by_channel.get(c, 0)}
+                for c, label in channel_labels.items()
+            ],
             "form": form,
             "offline": received - form,
             "by_station": [{"name": n, "town": t, "count": c} for n, t, c in stations if c],
             "idle_stations": sum(1 for _n, _t, c in stations if not c),
-            "by_status": [{"code": code, "label": label, "count": by_status.get(code, 0)}
-                          for code, label in OPINION_STATUSES.items()],
+            "by_status": [
+                {"code": code, "label": label, "count": by_status.get(code, 0)}
+                for code, label in OPINION_STATUSES.items()
+            ],
             "merged_opinions": merged[0],
             "merged_into": merged[1],
             "answered": by_status.get("answered", 0),
             "rejected": by_status.get("rejected", 0),
             "pending_now": pending_now,
-        }  # fmt: skip
+        }
 
     def _suggestion_groups(self, column: str, join: str = "") -> dict:
-        sql = (f"select {column}, count(*) from suggestions g {join} where {self.town_g} "
-               f"and g.created_at >= ? and g.created_at < ? group by 1")  # fmt: skip
+        sql = (
+            f"select {column}, count(*) from suggestions g {join} where {self.town_g} "
+            f"and g.created_at >= ? and g.created_at < ? group by 1"
+        )
         return dict(self._rows(sql, [*self.town_params, *self.month]))
 
     def suggestions(self) -> dict:
@@ -235,19 +244,19 @@ class _Query:
             f"select count(*), coalesce(sum(g.closed_at is not null and g.closed_at < ?), 0) "
             f"from suggestions g where {self.town_g} and g.created_at >= ? and g.created_at < ?",
             [cutoff, *self.town_params, *self.month],
-        )[0]  # fmt: skip
+        )[0]
         closed, on_time, avg_days = self._rows(
             f"select count(*), coalesce(sum(g.deadline is null "
             f"or substr(g.closed_at, 1, 10) <= g.deadline), 0), "
             f"avg(julianday(g.closed_at) - julianday(g.created_at)) from suggestions g "
             f"where {self.town_g} and g.closed_at >= ? and g.closed_at < ?",
             [*self.town_params, *self.month],
-        )[0]  # fmt: skip
+        )[0]
         open_at_cutoff = self._rows(
             f"select count(*) from suggestions g where {self.town_g} and g.created_at < ? "
             f"and (g.closed_at is null or g.closed_at >= ?)",
             [*self.town_params, cutoff, cutoff],
-        )[0][0]  # fmt: skip
+        )[0][0]
         tiers = self._suggestion_groups("g.tier")
         statuses = self._suggestion_groups("g.status")
         departments = self._suggestion_groups(
@@ -257,21 +266,26 @@ class _Query:
             "created": created,
             "by_tier": [{"label": t, "count": tiers.get(t, 0)} for t in TIERS],
             "by_status": [{"label": s, "count": statuses.get(s, 0)} for s in STATUSES],
-            "by_department": [{"label": name, "count": count} for name, count in
-                              sorted(departments.items(), key=lambda item: (-item[1], item[0]))],
+            "by_department": [
+                {"label": name, "count": count}
+                for name, count in sorted(departments.items(), key=lambda item: (-item[1], item[0]))
+            ],
             "completion": Rate(closed_of_created, created),
             "closed": closed,
             "on_time": Rate(on_time, closed),
             "avg_days": None if avg_days is None else round(avg_days, 1),
             "open_at_cutoff": open_at_cutoff,
-        }  # fmt: skip
+        }
 
     def satisfaction(self) -> dict:
-        ratings = dict(self._rows(
-            f"select o.rating, count(*) from {self.o_from} "
-            f"where {self.town_o} and o.rating is not null and o.rated_at >= ? "
-            f"and o.rated_at < ? group by 1", [*self.town_params, *self.month],
-        ))  # fmt: skip
+        ratings = dict(
+            self._rows(
+                f"select o.rating, count(*) from {self.o_from} "
+                f"where {self.town_o} and o.rating is not null and o.rated_at >= ? "
+                f"and o.rated_at < ? group by 1",
+                [*self.town_params, *self.month],
+            )
+        )
         rated = sum(ratings.values())
         content = ratings.get("满意", 0) + ratings.get("基本满意", 0)
         return {
@@ -292,7 +306,7 @@ class _Query:
             f"and (g.closed_at is null or g.closed_at >= ?) and g.deadline < ? "
             f"order by g.deadline, g.number",
             [*self.town_params, p.cutoff, p.cutoff, p.status_day.isoformat()],
-        )  # fmt: skip
+        )
         return [
             dict(row, days=(p.status_day - date.fromisoformat(row["deadline"])).days)
             for row in rows
@@ -306,17 +320,18 @@ class _Query:
         suggestions = "from suggestions g where " + self.town_g
         series = {
             "received": f"select substr(o.created_at, 1, 7), count(*) {opinions} and "
-                        f"{COUNTED} and o.created_at >= ? and o.created_at < ? group by 1",
+            f"{COUNTED} and o.created_at >= ? and o.created_at < ? group by 1",
             "answered": f"select substr(o.answered_at, 1, 7), count(*) {opinions} and "
-                        f"o.status in ('answered', 'merged') and o.answered_at >= ? "
-                        f"and o.answered_at < ? group by 1",
+            f"o.status in ('answered', 'merged') and o.answered_at >= ? "
+            f"and o.answered_at < ? group by 1",
             "suggestions_created": f"select substr(g.created_at, 1, 7), count(*) {suggestions} "
-                                   f"and g.created_at >= ? and g.created_at < ? group by 1",
+            f"and g.created_at >= ? and g.created_at < ? group by 1",
             "suggestions_closed": f"select substr(g.closed_at, 1, 7), count(*) {suggestions} "
-                                  f"and g.closed_at >= ? and g.closed_at < ? group by 1",
-        }  # fmt: skip
-        counts = {name: dict(self._rows(sql, [*self.town_params, *span]))
-                  for name, sql in series.items()}  # fmt: skip
+            f"and g.closed_at >= ? and g.closed_at < ? group by 1",
+        }
+        counts = {
+            name: dict(self._rows(sql, [*self.town_params, *span])) for name, sql in series.items()
+        }
         months = [add_months(first, i).strftime("%Y-%m") for i in range(TREND_MONTHS)]
         return [{"month": m, **{name: counts[name].get(m, 0) for name in series}} for m in months]
 

@@ -33,7 +33,17 @@ def purge_contacts(db: Database, days: int, actor: str) -> int:
     with write_transaction(db):
         purged = db.execute(
             f"update opinions set name = null, phone = null, consent = 0 "
-            f"where created_at < ? and {_HAS_CONTACT}", [before]).rowcount  # fmt: skip
-        audit.record(db, actor, "opinion.purge_contacts", "opinion", None, count=purged,
-                     older_than_days=days, cutoff=before)  # fmt: skip
+            f"where created_at < ? and {_HAS_CONTACT}",
+            [before],
+        ).rowcount
+        audit.record(
+            db,
+            actor,
+            "opinion.purge_contacts",
+            "opinion",
+            None,
+            count=purged,
+            older_than_days=days,
+            cutoff=before,
+        )
     return purged

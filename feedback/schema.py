@@ -25,19 +25,9 @@ import sqlite3
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-migrations = Migrations("feedback")
+from feedback.labels import STATION_KINDS
 
-STATION_KINDS = ("议事亭", "联络站", "公告栏", "微信群", "其他")
-RATINGS = ("满意", "基本满意", "不满意")
-# Where an opinion came from: the QR form, or gathered offline and entered by staff.
-CHANNELS = {
-    "form": "二维码表单",
-    "paper": "纸质意见表",
-    "market": "赶圩日摊位",
-    "visit": "代表走访",
-    "phone": "电话",
-    "other": "其他",
-}
+migrations = Migrations("feedback")
 
 
 @migrations(name="0001_initial")
@@ -309,5 +299,29 @@ def report_dates(db: Database) -> None:
         """
         CREATE INDEX opinions_rated ON opinions (rated_at) WHERE rated_at IS NOT NULL;
         CREATE INDEX opinions_answered ON opinions (answered_at) WHERE answered_at IS NOT NULL;
+        """,
+    )
+
+
+@migrations(name="0008_sessions")
+def sessions(db: Database) -> None:
+    """Staff sign-ins kept server-side (feedback.sessions): the signed cookie carries only a
+    random token, so logging out, a new password or a retired account ends a session for
+    good, even if its cookie was copied. Only the token's SHA-256 is stored: a leaked backup
+    holds no usable session."""
+    _run_script(
+        db,
+        """
+        CREATE TABLE sessions (
+            id INTEGER PRIMARY KEY,
+            token_hash TEXT NOT NULL UNIQUE,
+            user_id INTEGER NOT NULL REFERENCES users (id),
+            created_at TEXT NOT NULL,
+            last_seen_at TEXT NOT NULL,
+            ended_at TEXT,
+            end_reason TEXT
+        );
+        CREATE INDEX sessions_user_open ON sessions (user_id) WHERE ended_at IS NULL;
+        CREATE INDEX sessions_created ON sessions (created_at);
         """,
     )

@@ -6,26 +6,77 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlite_utils import Database
-from werkzeug.datastructures import MultiDict
 
 from feedback import audit, tabular
-from feedback.forms import StationForm
+from feedback.db import write_transaction
+from feedback.labels import STATION_KINDS
+from feedback.text import clean_line, is_code
 
 COLUMNS = ("code", "name", "town", "village", "kind", "address")
 REQUIRED_COLUMNS = ("code", "name", "town")
 # Header spellings a clerk's Excel sheet is likely to use.
 CHINESE_HEADERS = {
-    "编码": "code", "站点编码": "code", "代码": "code",
-    "名称": "name", "站点名称": "name", "站点": "name",
-    "镇": "town", "镇街": "town", "乡镇": "town", "镇/街道": "town", "所属镇街": "town",
-    "村": "village", "村居": "village", "村/社区": "village", "所属村": "village",
-    "类型": "kind", "站点类型": "kind",
-    "地址": "address", "位置": "address",
-}  # fmt: skip
+    "编码": "code",
+    "站点编码": "code",
+    "代码": "code",
+    "名称": "name",
+    "站点名称": "name",
+    "站点": "name",
+    "镇": "town",
+    "镇街": "town",
+    "乡镇": "town",
+    "镇/街道": "town",
+    "所属镇街": "town",
+    "村": "village",
+    "村居": "village",
+    "村/社区": "village",
+    "所属村": "village",
+    "类型": "kind",
+    "站点类型": "kind",
+    "地址": "address",
+    "位置": "address",
+}
+
+
+LIMITS = {"name": 40, "town": 20, "village": 20, "address": 100}
+# The same rules speak English to the CLI and CSV imports, Chinese to staff pages.
+WORDS = {
+    "en": {
+        "code": "code",
+        "name": "name",
+        "town": "town",
+        "village": "village",
+        "kind": "kind",
+        "address": "address",
+        "required": "{} is required",
+        "long": "{} is over {} characters",
+        "pattern": "code must be 2-32 characters of a-z, 0-9 and '-'",
+        "kinds": f"kind must be one of {', '.join(STATION_KINDS)}",
+        "taken": "code {} is already taken",
+    },
+    "zh": {
+        "code": "编码",
+        "name": "站点名称",
+        "town": "所属镇街",
+        "village": "所属村(社区)",
+        "kind": "类型",
+        "address": "地址",
+        "required": "请填写{}",
+        "long": "{}最多 {} 个字",
+        "pattern": "编码为 2-32 位小写字母、数字或 -",
+        "kinds": f"类型只能是 {'、'.join(STATION_KINDS)}",
+        "taken": "编码 {} 已被其他站点使用,请换一个",
+    },
+}
 
 
 class StationError(ValueError):
-    """A station could not be stored; the message says why, for the person who asked."""
+    """A station could not be stored; the message says why, for the person who asked.
+    `fields` names each bad field with its message, for a form to show beside the field."""
+
+    def __init__(self, message: str, fields: dict[str, str] | None = None):
+        super().__init__(message)
+        self.fields = fields or {}
 
 
 @dataclass(frozen=True)
@@ -50,19 +101,36 @@ def station_url(base_url: str, code: str) -> str:
     return f"{base_url.rstrip('/')}/s/{code}"
 
 
-def validate(values: Mapping[str, str | None]) -> dict[str, str]:
+def validate(values: Mapping[str, str | None], language: str = "en") -> dict[str, str]:
     """Clean one station's fields, or raise StationError with every problem found."""
-    form = StationForm(MultiDict({k: v for k, v in values.items() if v is not None}))
-    if not form.validate():
-        raise StationError(form.error_text())
-    return {key: value or "" for key, value in form.data.items()}
+    words = WORDS[language]
+    station = {key: clean_line(values.get(key)) or "" for key in COLUMNS}
+    station["code"] = station["code"].lower()
+    station["kind"] = station["kind"] or "其他"
+    problems: dict[str, str] = {}
+    for key in REQUIRED_COLUMNS:
+        if not station[key]:
+            problems[key] = words["required"].format(words[key])
+    if "code" not in problems and not is_code(station["code"]):
+        problems["code"] = words["pattern"]
+    for key, limit in LIMITS.items():
+        if key not in problems and len(station[key]) > limit:
+            problems[key] = words["long"].format(words[key], limit)
+    if station["kind"] not in STATION_KINDS:
+        problems["kind"] = words["kinds"]
+    if problems:
+        raise StationError("; ".join(problems.values()), problems)
+    return station
 
 
-def add(db: Database, values: Mapping[str, str | None], actor: str = "cli") -> dict:
-    station = validate(values)
-    with db.atomic():
+def add(
+    db: Database, values: Mapping[str, str | None], actor: str = "cli", language: str = "en"
+) -> dict:
+    station = validate(values, language)
+    with write_transaction(db):
         if _exists(db, station["code"]):
-            raise StationError(f"code {station['code']} is already taken")
+            message = WORDS[language]["taken"].format(station["code"])
+            raise StationError(message, {"code": message})
         station_id = db["stations"].insert(station).last_pk
         audit.record(db, actor, "station.add", "station", station_id, code=station["code"])
     return get(db, station["code"])

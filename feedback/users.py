@@ -9,7 +9,7 @@ import re
 from sqlite_utils import Database
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from feedback import audit, clock
+from feedback import audit, clock, sessions
 from feedback.db import write_transaction
 
 ROLES = ("admin", "clerk")
@@ -35,8 +35,10 @@ class UserError(ValueError):
 def _check_username(username: str) -> str:
     username = username.strip()
     if not _USERNAME.match(username):
-        raise UserError("username: 2-32 letters, digits, Chinese characters, '.', '_', '-'",
-                        "用户名:2-32 个字母、数字、汉字或 . _ -")  # fmt: skip
+        raise UserError(
+            "username: 2-32 letters, digits, Chinese characters, '.', '_', '-'",
+            "用户名:2-32 个字母、数字、汉字或 . _ -",
+        )
     return username
 
 
@@ -45,15 +47,19 @@ def _check_role(role: str, town: str | None) -> str | None:
     if role not in ROLES:
         raise UserError(f"role must be one of {', '.join(ROLES)}", "角色只能是管理员或镇街工作人员")
     if role == "clerk" and not town:
-        raise UserError("a clerk needs --town: clerks see and change only their own town",
-                        "镇街工作人员要选所在镇街:只能看和办本镇的事")  # fmt: skip
+        raise UserError(
+            "a clerk needs --town: clerks see and change only their own town",
+            "镇街工作人员要选所在镇街:只能看和办本镇的事",
+        )
     return town if role == "clerk" else None
 
 
 def _check_password(password: str) -> str:
     if len(password) < MIN_PASSWORD:
-        raise UserError(f"the password must have at least {MIN_PASSWORD} characters",
-                        f"密码至少 {MIN_PASSWORD} 位")  # fmt: skip
+        raise UserError(
+            f"the password must have at least {MIN_PASSWORD} characters",
+            f"密码至少 {MIN_PASSWORD} 位",
+        )
     return password
 
 
@@ -84,37 +90,54 @@ def find(db: Database, user_id: int) -> dict | None:
 
 
 def _other_active_admins(db: Database, user: dict) -> int:
-    return db.execute("select count(*) from users where role = 'admin' and active = 1 "
-                      "and id != ?", [user["id"]]).fetchone()[0]  # fmt: skip
+    return db.execute(
+        "select count(*) from users where role = 'admin' and active = 1 and id != ?", [user["id"]]
+    ).fetchone()[0]
 
 
 def change_role(db: Database, user: dict, role: str, town: str | None, actor: str) -> None:
     town = _check_role(role, town)
     with write_transaction(db):
         if user["role"] == "admin" and role != "admin" and not _other_active_admins(db, user):
-            raise UserError("the last admin cannot stop being one",
-                            "这是最后一位管理员,不能改为工作人员")  # fmt: skip
+            raise UserError(
+                "the last admin cannot stop being one", "这是最后一位管理员,不能改为工作人员"
+            )
         db.execute("update users set role = ?, town = ? where id = ?", [role, town, user["id"]])
-        audit.record(db, actor, "user.role", "user", user["id"],
-                     before={"role": user["role"], "town": user["town"]},
-                     after={"role": role, "town": town})  # fmt: skip
+        # A changed role or town changes what the account may see: it signs in afresh.
+        sessions.end_all(db, user["id"], "role")
+        audit.record(
+            db,
+            actor,
+            "user.role",
+            "user",
+            user["id"],
+            before={"role": user["role"], "town": user["town"]},
+            after={"role": role, "town": town},
+        )
 
 
 def set_password(db: Database, user: dict, password: str, actor: str) -> None:
-    """A new password also ends the account's open sessions (see feedback.auth.session_key)."""
+    """A new password also ends the account's open sessions, on every device: a password is
+    reset because someone else may know it, and that someone may be signed in."""
     _check_password(password)
     with write_transaction(db):
-        db.execute("update users set password_hash = ? where id = ?",
-                   [generate_password_hash(password), user["id"]])  # fmt: skip
+        db.execute(
+            "update users set password_hash = ? where id = ?",
+            [generate_password_hash(password), user["id"]],
+        )
+        sessions.end_all(db, user["id"], "password")
         audit.record(db, actor, "user.password", "user", user["id"])
 
 
 def set_active(db: Database, user: dict, active: bool, actor: str) -> None:
-    """Retire or bring back an account; it is never deleted, so the audit log keeps its name."""
+    """Retire or bring back an account; it is never deleted, so the audit log keeps its name.
+    Retiring ends its sessions for good: bringing it back does not revive old cookies."""
     with write_transaction(db):
         if not active and user["role"] == "admin" and not _other_active_admins(db, user):
             raise UserError("the last admin cannot be disabled", "这是最后一位管理员,不能停用")
         db.execute("update users set active = ? where id = ?", [int(active), user["id"]])
+        if not active:
+            sessions.end_all(db, user["id"], "disabled")
         audit.record(db, actor, "user.enable" if active else "user.disable", "user", user["id"])
 
 

@@ -59,9 +59,14 @@ def feedback_cli(
     """Run the installed `feedback` console script as an admin would."""
     script = Path(sys.executable).with_name("feedback")
     return subprocess.run(
-        [str(script), *args], cwd=cwd, capture_output=True, text=True, input=stdin,
-        env={**os.environ, **(env or {})}, timeout=300,
-    )  # fmt: skip
+        [str(script), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        input=stdin,
+        env={**os.environ, **(env or {})},
+        timeout=300,
+    )
 
 
 WECHAT_UA = (
@@ -92,9 +97,11 @@ def live_server(instance: Path):
     script = Path(sys.executable).with_name("feedback")
     log = (instance / "server.log").open("w")
     process = subprocess.Popen(
-        [str(script), "serve", "--port", str(port)], stdout=log, stderr=subprocess.STDOUT,
+        [str(script), "serve", "--port", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
         start_new_session=True,
-    )  # fmt: skip
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:
@@ -120,10 +127,16 @@ def browser():
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path="/usr/bin/chromium",
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync"],
-        )  # fmt: skip
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
         yield chromium
         chromium.close()
 
@@ -132,9 +145,13 @@ def browser():
 def phone(browser):
     """A 360x640 phone page with WeChat's user agent and Chinese locale."""
     context = browser.new_context(
-        viewport={"width": 360, "height": 640}, user_agent=WECHAT_UA, locale="zh-CN",
-        device_scale_factor=2, is_mobile=True, has_touch=True,
-    )  # fmt: skip
+        viewport={"width": 360, "height": 640},
+        user_agent=WECHAT_UA,
+        locale="zh-CN",
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+    )
     page = context.new_page()
     yield page
     context.close()

@@ -87,8 +87,9 @@ def selected_category(page: str) -> str | None:
     select = re.search(r'<select id="category".*?</select>', page, re.S)
     assert select, "no category select in the page"
     options = re.findall(r"<option\b[^>]*>", select.group(0))
-    chosen = [re.search(r'value="([^"]*)"', o).group(1) for o in options
-              if re.search(r"\sselected\b", o)]  # fmt: skip
+    chosen = [
+        re.search(r'value="([^"]*)"', o).group(1) for o in options if re.search(r"\sselected\b", o)
+    ]
     assert len(chosen) <= 1, chosen
     return html.unescape(chosen[0]) if chosen else None
 
@@ -128,18 +129,32 @@ def receipt_of(response) -> str:
 # --- posting -------------------------------------------------------------------------------
 
 
-def post_opinion(client, code: str = CODE, *, as_json: bool = False,
-                 tokens: tuple[str, str] | None = None, photos: list | tuple = (),
-                 headers: dict | None = None, environ_base: dict | None = None,
-                 **fields: Any):  # fmt: skip
+def post_opinion(
+    client,
+    code: str = CODE,
+    *,
+    as_json: bool = False,
+    tokens: tuple[str, str] | None = None,
+    photos: list | tuple = (),
+    headers: dict | None = None,
+    environ_base: dict | None = None,
+    **fields: Any,
+):
     """Fill in the form as a browser sends it (multipart) and submit it.
 
     Fields default to a valid opinion with fresh tokens; pass field=None to leave one out.
     photos: bytes, or (bytes, filename) or (bytes, filename, content type).
     """
     csrf, submission = tokens or form_tokens(client, code)
-    data: dict[str, Any] = {"csrf_token": csrf, "submission_token": submission, "body": OPINION,
-                            "category": "", "name": "", "phone": "", "website": ""}  # fmt: skip
+    data: dict[str, Any] = {
+        "csrf_token": csrf,
+        "submission_token": submission,
+        "body": OPINION,
+        "category": "",
+        "name": "",
+        "phone": "",
+        "website": "",
+    }
     data.update(fields)
     data = {key: value for key, value in data.items() if value is not None}
     files = []
@@ -149,11 +164,19 @@ def post_opinion(client, code: str = CODE, *, as_json: bool = False,
         raw, name, *kind = photo
         files.append((io.BytesIO(raw), name, *(kind or ["image/jpeg"])))
     data["photos"] = files or [(io.BytesIO(b""), "", "application/octet-stream")]
-    all_headers = {"Accept": "application/json"} if as_json else {
-        "Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}  # fmt: skip
+    all_headers = (
+        {"Accept": "application/json"}
+        if as_json
+        else {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    )
     all_headers.update(headers or {})
-    return client.post(f"/s/{code}", data=data, content_type="multipart/form-data",
-                       headers=all_headers, environ_base=environ_base or {})  # fmt: skip
+    return client.post(
+        f"/s/{code}",
+        data=data,
+        content_type="multipart/form-data",
+        headers=all_headers,
+        environ_base=environ_base or {},
+    )
 
 
 def multipart(parts: list[tuple], boundary: bytes = b"----fb7MA4YWxkTrZu0gW") -> tuple[bytes, str]:
@@ -184,8 +207,13 @@ def multipart(parts: list[tuple], boundary: bytes = b"----fb7MA4YWxkTrZu0gW") ->
 # --- images --------------------------------------------------------------------------------
 
 
-def image_bytes(fmt: str = "JPEG", size: tuple[int, int] = (640, 480), mode: str = "RGB",
-                color: Any = (200, 80, 40), **save: Any) -> bytes:  # fmt: skip
+def image_bytes(
+    fmt: str = "JPEG",
+    size: tuple[int, int] = (640, 480),
+    mode: str = "RGB",
+    color: Any = (200, 80, 40),
+    **save: Any,
+) -> bytes:
     out = io.BytesIO()
     Image.new(mode, size, color).save(out, fmt, **save)
     return out.getvalue()
@@ -221,8 +249,9 @@ def png_bomb(width: int, height: int, bit_depth: int = 1) -> bytes:
     packer = zlib.compressobj(9)
     idat = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
     header = struct.pack(">IIBBBBB", width, height, bit_depth, 0, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat)
-            + chunk(b"IEND", b""))  # fmt: skip
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+    )
 
 
 # --- what was stored -----------------------------------------------------------------------

@@ -143,8 +143,9 @@ class Phone:
 
     def twin(self) -> Phone:
         """The same phone (same cookies) on a second connection, as a double tap may use."""
-        return Phone(self.base_url, timeout=self.timeout, jar=self.jar,
-                     retry_stale=self.retry_stale)  # fmt: skip
+        return Phone(
+            self.base_url, timeout=self.timeout, jar=self.jar, retry_stale=self.retry_stale
+        )
 
     def close(self) -> None:
         if self._conn is not None:
@@ -219,8 +220,12 @@ class Phone:
         photo: tuple[str, bytes] | None = None,
     ) -> Submission:
         """POST the form; a receipt only when the server acknowledged it in full."""
-        fields = [("csrf_token", form.csrf_token), ("submission_token", form.submission_token),
-                  ("body", body), ("category", category)]  # fmt: skip
+        fields = [
+            ("csrf_token", form.csrf_token),
+            ("submission_token", form.submission_token),
+            ("body", body),
+            ("category", category),
+        ]
         filename, data = photo or ("", b"")
         files = [("photos", filename, "image/jpeg" if photo else "application/octet-stream", data)]
         fields += [("name", ""), ("phone", ""), ("website", "")]

@@ -17,10 +17,12 @@ def body(response) -> str:
 
 @pytest.fixture
 def stations(db):
-    db["stations"].insert_all([
-        {"id": 1, "code": "ll-01", "name": "六龙村议事亭", "town": "甲镇", "village": "六龙村"},
-        {"id": 2, "code": "yz-01", "name": "乙镇公告栏", "town": "乙镇", "village": ""},
-    ])  # fmt: skip
+    db["stations"].insert_all(
+        [
+            {"id": 1, "code": "ll-01", "name": "六龙村议事亭", "town": "甲镇", "village": "六龙村"},
+            {"id": 2, "code": "yz-01", "name": "乙镇公告栏", "town": "乙镇", "village": ""},
+        ]
+    )
     db.conn.commit()
 
 
@@ -49,8 +51,9 @@ def test_login_wrong_password_then_throttled(client, clerk, db):
 
 
 def test_login_without_csrf_is_refused(client, clerk):
-    response = client.post("/admin/login", data={"username": "jia-clerk",
-                                                 "password": "correct horse"})  # fmt: skip
+    response = client.post(
+        "/admin/login", data={"username": "jia-clerk", "password": "correct horse"}
+    )
     assert response.status_code == 400
     assert client.get("/admin/").status_code == 302
 
@@ -66,10 +69,21 @@ def test_type_in_an_opinion_and_print_its_slip(client, clerk, db):
     assert login(client).status_code == 303
     page = body(client.get("/admin/opinions/new"))
     assert "乙镇公告栏" not in page  # another town's station is not offered
-    response = client.post("/admin/opinions/new", data={
-        "csrf_token": csrf(page), "station": "1", "channel": "market", "collected_by": "李代表",
-        "created_at": "2026/3/1 9:30", "body": "赶圩日反映:村口路灯坏了三个月", "category": "",
-        "name": "王大爷", "phone": "13812345678", "consent": "y"})  # fmt: skip
+    response = client.post(
+        "/admin/opinions/new",
+        data={
+            "csrf_token": csrf(page),
+            "station": "1",
+            "channel": "market",
+            "collected_by": "李代表",
+            "created_at": "2026/3/1 9:30",
+            "body": "赶圩日反映:村口路灯坏了三个月",
+            "category": "",
+            "name": "王大爷",
+            "phone": "13812345678",
+            "consent": "y",
+        },
+    )
     assert response.status_code == 303
     opinion = db["opinions"].get(1)
     assert opinion["channel"] == "market" and opinion["collected_by"] == "李代表"
@@ -85,15 +99,30 @@ def test_type_in_an_opinion_and_print_its_slip(client, clerk, db):
 def test_type_in_mistakes_keep_what_was_typed(client, clerk, db):
     login(client)
     page = body(client.get("/admin/opinions/new"))
-    response = client.post("/admin/opinions/new", data={
-        "csrf_token": csrf(page), "station": "1", "channel": "paper", "created_at": "2026-02-30",
-        "body": "桥面开裂很危险", "phone": "13812345678"})  # fmt: skip
+    response = client.post(
+        "/admin/opinions/new",
+        data={
+            "csrf_token": csrf(page),
+            "station": "1",
+            "channel": "paper",
+            "created_at": "2026-02-30",
+            "body": "桥面开裂很危险",
+            "phone": "13812345678",
+        },
+    )
     assert response.status_code == 400
     text = body(response)
     assert "请确认村民已同意" in text and "桥面开裂很危险" in text
-    response = client.post("/admin/opinions/new", data={
-        "csrf_token": csrf(page), "station": "1", "channel": "paper", "created_at": "2026-02-30",
-        "body": "桥面开裂很危险"})  # fmt: skip
+    response = client.post(
+        "/admin/opinions/new",
+        data={
+            "csrf_token": csrf(page),
+            "station": "1",
+            "channel": "paper",
+            "created_at": "2026-02-30",
+            "body": "桥面开裂很危险",
+        },
+    )
     assert "不是真实存在的日期" in body(response)
     assert db["opinions"].count == 0
 
@@ -109,14 +138,23 @@ def test_a_clerk_cannot_enter_for_another_towns_station(client, clerk, db):
 
 def upload(client, content: bytes, filename="纸质意见.csv", station="1"):
     page = body(client.get("/admin/imports/new"))
-    return client.post("/admin/imports/new", data={
-        "csrf_token": csrf(page), "station": station, "channel": "paper", "collected_by": "李代表",
-        "file": (io.BytesIO(content), filename)}, content_type="multipart/form-data")  # fmt: skip
+    return client.post(
+        "/admin/imports/new",
+        data={
+            "csrf_token": csrf(page),
+            "station": station,
+            "channel": "paper",
+            "collected_by": "李代表",
+            "file": (io.BytesIO(content), filename),
+        },
+        content_type="multipart/form-data",
+    )
 
 
 def confirm(client, preview: str, **extra):
-    fields = dict(re.findall(r'<input (?:id="\w+" )?name="(\w+)" type="hidden" value="([^"]*)"',
-                             preview))  # fmt: skip
+    fields = dict(
+        re.findall(r'<input (?:id="\w+" )?name="(\w+)" type="hidden" value="([^"]*)"', preview)
+    )
     fields.update(re.findall(r'type="hidden" name="(\w+)" value="([^"]*)"', preview))
     return client.post("/admin/imports/confirm", data={**fields, **extra})
 

@@ -80,10 +80,25 @@ def test_init_sweeps_photo_files_left_by_a_crash(app, runner, db):
         os.utime(path, (time.time() - 7200, time.time() - 7200))
     db["stations"].insert({"id": 1, "code": "ll-01", "name": "站", "town": "甲镇"})
     at = "2026-11-23T10:00:00+08:00"
-    db["opinions"].insert({"receipt": "ABCDEFGH", "station_id": 1, "body": "路灯坏了很久",
-                           "category": "other", "created_at": at})  # fmt: skip
-    db["photos"].insert({"opinion_id": 1, "filename": "ab/kept.jpg", "width": 1, "height": 1,
-                         "bytes": 4, "created_at": at})  # fmt: skip
+    db["opinions"].insert(
+        {
+            "receipt": "ABCDEFGH",
+            "station_id": 1,
+            "body": "路灯坏了很久",
+            "category": "other",
+            "created_at": at,
+        }
+    )
+    db["photos"].insert(
+        {
+            "opinion_id": 1,
+            "filename": "ab/kept.jpg",
+            "width": 1,
+            "height": 1,
+            "bytes": 4,
+            "created_at": at,
+        }
+    )
     result = runner.invoke(args=["init"])
     assert "Removed 1 photo file" in result.output
     assert not old.exists() and recent.exists() and kept.exists()
@@ -98,10 +113,13 @@ def test_rate_limits_see_the_villager_address_behind_a_proxy(instance, hops, sec
     db["stations"].insert({"code": "ll-01", "name": "六龙村议事亭", "town": "甲镇"})
     db.conn.commit()
     statuses = [
-        app.test_client().post(
-            "/s/ll-01", data={"body": f"第{n}位村民反映路灯不亮"},
+        app.test_client()
+        .post(
+            "/s/ll-01",
+            data={"body": f"第{n}位村民反映路灯不亮"},
             headers={"Accept": "application/json", "X-Forwarded-For": f"10.0.0.{n}"},
-        ).status_code
+        )
+        .status_code
         for n in (1, 2)
-    ]  # fmt: skip
+    ]
     assert statuses == [201, second_status]

@@ -58,7 +58,8 @@ def test_submit_with_a_gps_photo_then_follow_up(station, phone, gps_photo, insta
     assert phone.locator("#count").inner_text() == f"{len(OPINION)}/2000 字"
     phone.select_option("#category", label="市容市貌")
     phone.set_input_files("#photos", str(gps_photo))
-    phone.wait_for_function("document.getElementById('photo-note').textContent.includes('已选')")
+    # A locator wait: wait_for_function evals its string, which the page's CSP forbids.
+    phone.locator("#photo-note", has_text="已选").wait_for()
     shrunk_kb = int(phone.locator("#photo-note").inner_text().split("共 ")[1].split(" KB")[0])
     assert shrunk_kb * 1024 < gps_photo.stat().st_size  # shrunk on the phone before upload
     phone.fill("#phone", "138 1234 5678")
@@ -126,8 +127,17 @@ def test_unknown_station_shows_chinese_404(live_server, phone):
 def clerk_page(browser, live_server):
     """A clerk of 甲镇 signed in, in a desktop-sized window."""
     assert feedback_cli("demo").returncode == 0
-    added = feedback_cli("user", "add", "jia-clerk", "--role", "clerk", "--town", "甲镇",
-                         "--password-stdin", stdin="correct horse\n")  # fmt: skip
+    added = feedback_cli(
+        "user",
+        "add",
+        "jia-clerk",
+        "--role",
+        "clerk",
+        "--town",
+        "甲镇",
+        "--password-stdin",
+        stdin="correct horse\n",
+    )
     assert added.returncode == 0, added.stderr
     context = browser.new_context(viewport={"width": 1200, "height": 900}, locale="zh-CN")
     page = context.new_page()
@@ -160,8 +170,9 @@ def test_clerk_types_in_a_paper_opinion_and_gets_a_slip(clerk_page, live_server,
 def test_clerk_upload_preview_shows_the_bad_row_and_stores_nothing(clerk_page, tmp_path, instance):
     page = clerk_page
     sheet = tmp_path / "赶圩日.csv"
-    sheet.write_bytes("内容,时间,电话\n村口路灯坏了三个月,2026-03-01,13812345678\n短,,123\n"
-                      .encode("gbk"))  # fmt: skip
+    sheet.write_bytes(
+        "内容,时间,电话\n村口路灯坏了三个月,2026-03-01,13812345678\n短,,123\n".encode("gbk")
+    )
     page.click("text=批量导入")
     page.select_option("#station", label="甲镇 · 大塘村人大代表联络站")
     page.set_input_files("#file", str(sheet))

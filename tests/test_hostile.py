@@ -89,13 +89,13 @@ class Probe:
         headers = {"Accept": "application/json" if as_json else "text/html"}
         if content_type is None:
             return self.client.post(f"/s/{CODE}", data=body, headers=headers)
-        return self.client.post(f"/s/{CODE}", data=body, content_type=content_type,
-                                headers=headers)  # fmt: skip
+        return self.client.post(f"/s/{CODE}", data=body, content_type=content_type, headers=headers)
 
     def urlencoded(self, pairs: list[tuple[str, str]], as_json: bool = False):
         base = [("csrf_token", self.csrf), ("submission_token", self.tokens[1])]
-        return self.raw(urlencode(base + pairs).encode(), "application/x-www-form-urlencoded",
-                        as_json)  # fmt: skip
+        return self.raw(
+            urlencode(base + pairs).encode(), "application/x-www-form-urlencoded", as_json
+        )
 
     def multipart(self, parts: list[tuple], **kwargs):
         base = [("csrf_token", self.csrf), ("submission_token", self.tokens[1])]
@@ -218,8 +218,9 @@ def _(p):
 # --- encodings and control characters ------------------------------------------------------
 
 
-@case("invalid-utf8-in-multipart", 303,
-      check=lambda p, r: "村口路灯坏了三个月" in p.stored()["body"])  # fmt: skip
+@case(
+    "invalid-utf8-in-multipart", 303, check=lambda p, r: "村口路灯坏了三个月" in p.stored()["body"]
+)
 def _(p):
     return p.multipart(
         [("body", b"\xff\xfe\xc3\x28" + "村口路灯坏了三个月".encode() + b"\xe6\x9d")]
@@ -232,8 +233,7 @@ def _(p):
     return p.raw(body, "application/x-www-form-urlencoded")
 
 
-@case("invalid-utf8-percent-encoded", 303,
-      check=lambda p, r: "村口路灯" in p.stored()["body"])  # fmt: skip
+@case("invalid-utf8-percent-encoded", 303, check=lambda p, r: "村口路灯" in p.stored()["body"])
 def _(p):
     body = f"csrf_token={quote(p.csrf)}&body=%FF%FE%C3%28{quote('村口路灯坏了三个月')}"
     return p.raw(body.encode(), "application/x-www-form-urlencoded")
@@ -257,14 +257,24 @@ def _(p):
 # --- markup and SQL ------------------------------------------------------------------------
 
 
-@case("xss-script-tag", 303, check=escaped_on_status_page(
-    "<script>alert(1)</script>村口路灯坏了", "&lt;script&gt;alert(1)&lt;/script&gt;"))  # fmt: skip
+@case(
+    "xss-script-tag",
+    303,
+    check=escaped_on_status_page(
+        "<script>alert(1)</script>村口路灯坏了", "&lt;script&gt;alert(1)&lt;/script&gt;"
+    ),
+)
 def _(p):
     return p.form(body="<script>alert(1)</script>村口路灯坏了")
 
 
-@case("xss-img-onerror", 303, check=escaped_on_status_page(
-    '"><img src=x onerror=alert(1)>路灯坏了', "&lt;img src=x onerror=alert(1)&gt;"))  # fmt: skip
+@case(
+    "xss-img-onerror",
+    303,
+    check=escaped_on_status_page(
+        '"><img src=x onerror=alert(1)>路灯坏了', "&lt;img src=x onerror=alert(1)&gt;"
+    ),
+)
 def _(p):
     return p.form(body='"><img src=x onerror=alert(1)>路灯坏了')
 
@@ -323,8 +333,11 @@ def _(p):
     return p.form(body="' OR '1'='1")
 
 
-@case("sql-in-submission-token", 303, check=lambda p, r: p.stored()["submission_token"]
-      == "x' OR 1=1; --")  # fmt: skip
+@case(
+    "sql-in-submission-token",
+    303,
+    check=lambda p, r: p.stored()["submission_token"] == "x' OR 1=1; --",
+)
 def _(p):
     return p.form(tokens=(p.csrf, "x' OR 1=1; --"))
 
@@ -428,8 +441,12 @@ def _(p):
 
 @case("png-16-bit-and-cmyk-jpeg", 303, check=photo_stored(2))
 def _(p):
-    return p.form(photos=[image_bytes("PNG", (64, 48), "I;16", 40000),
-                          image_bytes("JPEG", (64, 48), "CMYK", (0, 50, 100, 0))])  # fmt: skip
+    return p.form(
+        photos=[
+            image_bytes("PNG", (64, 48), "I;16", 40000),
+            image_bytes("JPEG", (64, 48), "CMYK", (0, 50, 100, 0)),
+        ]
+    )
 
 
 # --- malformed multipart and wrong content types -------------------------------------------
@@ -479,8 +496,11 @@ def _(p):
 
 @case("xml", 400)
 def _(p):
-    return p.raw(b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
-                 b"<body>&e;</body>", "application/xml")  # fmt: skip
+    return p.raw(
+        b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+        b"<body>&e;</body>",
+        "application/xml",
+    )
 
 
 @case("no-content-type", 400)
@@ -500,8 +520,9 @@ def _(p):
 
 @case("json-number-body", 400, as_json=True)
 def _(p):
-    return p.raw(f'{{"csrf_token": "{p.csrf}", "body": 1234567}}'.encode(), "application/json",
-                 as_json=True)  # fmt: skip
+    return p.raw(
+        f'{{"csrf_token": "{p.csrf}", "body": 1234567}}'.encode(), "application/json", as_json=True
+    )
 
 
 @case("json-number-phone", 400, as_json=True)
@@ -587,9 +608,18 @@ def _(p):
 
 # --- phone, name, consent, category --------------------------------------------------------
 
-BAD_PHONES = ["12345678901", "1381234567x", "13٨١٢٣٤٥٦٧٨", "138 1234 5678 转 2",
-              "+86-138-1234-5678-9", "9" * 20, "-1", "13812345678\n13900000000",
-              "<script>1</script>", "0086 13812345678"]  # fmt: skip
+BAD_PHONES = [
+    "12345678901",
+    "1381234567x",
+    "13٨١٢٣٤٥٦٧٨",
+    "138 1234 5678 转 2",
+    "+86-138-1234-5678-9",
+    "9" * 20,
+    "-1",
+    "13812345678\n13900000000",
+    "<script>1</script>",
+    "0086 13812345678",
+]
 for _number, _phone in enumerate(BAD_PHONES):
     case(f"bad-phone-{_number}", 400, check=preserved(OPINION, "11 位手机号码", "phone"))(
         lambda p, phone=_phone: p.form(phone=phone, consent="y")
@@ -608,10 +638,11 @@ def _(p):
 
 CATEGORIES = ["other' OR '1'='1", "../../etc/passwd", "other\x00", "__proto__", "x" * 5000]
 for _number, _category in enumerate(CATEGORIES):
-    case(f"category-injection-{_number}", 400,
-         check=preserved(OPINION, "请从列表里选择类别", "category"))(
-        lambda p, category=_category: p.form(category=category)
-    )  # fmt: skip
+    case(
+        f"category-injection-{_number}",
+        400,
+        check=preserved(OPINION, "请从列表里选择类别", "category"),
+    )(lambda p, category=_category: p.form(category=category))
 
 
 @case("station-code-sql", 404)

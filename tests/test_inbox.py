@@ -30,9 +30,18 @@ def town(db, two_town_stations):
         (1, "广告机器人", "other", "spam", "2026-03-06T09:00:00+08:00"),
     ]
     for n, (station, body, category, status, at) in enumerate(rows, start=1):
-        db["opinions"].insert({"receipt": f"AAAAAAA{'23456789'[n]}", "station_id": station,
-                               "body": body, "category": category, "status": status,
-                               "phone": "13812345678", "consent": 1, "created_at": at})  # fmt: skip
+        db["opinions"].insert(
+            {
+                "receipt": f"AAAAAAA{'23456789'[n]}",
+                "station_id": station,
+                "body": body,
+                "category": category,
+                "status": status,
+                "phone": "13812345678",
+                "consent": 1,
+                "created_at": at,
+            }
+        )
     users.add(db, "jia", "correct horse", "clerk", "甲镇")
     users.add(db, "boss", "correct horse", "admin", None)
 
@@ -87,8 +96,15 @@ def test_pages_of_fifty(client, town, db):
     for n in range(60):
         receipt = "B" + "".join("23456789AB"[int(d)] for d in f"{n:07d}")
         at = f"2026-04-01T10:{n:02d}:00+08:00"
-        db["opinions"].insert({"receipt": receipt, "station_id": 1, "body": f"第{n}条意见内容",
-                               "category": "other", "created_at": at})  # fmt: skip
+        db["opinions"].insert(
+            {
+                "receipt": receipt,
+                "station_id": 1,
+                "body": f"第{n}条意见内容",
+                "category": "other",
+                "created_at": at,
+            }
+        )
     login(client)
     first = client.get("/admin/opinions")
     assert len(listed(first)) == 50 and "第 1/2 页" in text(first)
@@ -172,20 +188,35 @@ HOSTILE = "<img src=x onerror=alert(1)>\"'&<script>"
 def test_hostile_text_is_escaped_on_every_staff_page(client, town, db):
     db["opinions"].update(1, {"body": HOSTILE + "路灯坏了", "name": HOSTILE[:20]})
     login(client)
-    for url in ("/admin/opinions?status=all", "/admin/opinions/1", "/admin/opinions/2",
-                "/admin/groups", "/admin/opinions?status=all&q=路灯"):  # fmt: skip
+    for url in (
+        "/admin/opinions?status=all",
+        "/admin/opinions/1",
+        "/admin/opinions/2",
+        "/admin/groups",
+        "/admin/opinions?status=all&q=路灯",
+    ):
         page = text(client.get(url))
         assert "<img src=x" not in page and "<script>" not in page, url
 
 
 def test_two_characters_are_found_at_the_end_of_a_text_too(client, town, db):
     at = "2026-03-07T09:00:00+08:00"
-    db["opinions"].insert({"receipt": "CCCCCCC2", "station_id": 1, "body": "村里晚上太黑,想装路灯",
-                           "category": "cityscape", "created_at": at})  # fmt: skip
+    db["opinions"].insert(
+        {
+            "receipt": "CCCCCCC2",
+            "station_id": 1,
+            "body": "村里晚上太黑,想装路灯",
+            "category": "cityscape",
+            "created_at": at,
+        }
+    )
     login(client)
     response = client.get("/admin/opinions?status=all&q=路灯")
-    assert listed(response) == ["村里晚上太黑,想装路灯", "大塘村的路灯也不亮",
-                                "村口路灯坏了三个月,晚上看不见"]  # fmt: skip
+    assert listed(response) == [
+        "村里晚上太黑,想装路灯",
+        "大塘村的路灯也不亮",
+        "村口路灯坏了三个月,晚上看不见",
+    ]
     assert "待处理 2" in text(response) and "已答复 1" in text(response)
     assert listed(client.get("/admin/opinions?status=all&q=装路")) == ["村里晚上太黑,想装路灯"]
 
@@ -207,12 +238,23 @@ def test_pages_of_every_status_keep_one_order(client, town, db):
     for n in range(60):
         receipt = "D" + "".join("23456789AB"[int(d)] for d in f"{n:07d}")
         at = f"2026-04-01T10:{n // 3:02d}:00+08:00"  # three opinions a minute
-        db["opinions"].insert({"receipt": receipt, "station_id": 1 + n % 2, "body": f"第{n}条",
-                               "category": "other", "status": ("new", "merged")[n % 2],
-                               "created_at": at})  # fmt: skip
-    expected = [str(escape(row[0])) for row in db.execute(
-        "select o.body from opinions o join stations s on s.id = o.station_id where s.town = "
-        "'甲镇' and o.status != 'spam' order by o.created_at desc, o.id desc")]  # fmt: skip
+        db["opinions"].insert(
+            {
+                "receipt": receipt,
+                "station_id": 1 + n % 2,
+                "body": f"第{n}条",
+                "category": "other",
+                "status": ("new", "merged")[n % 2],
+                "created_at": at,
+            }
+        )
+    expected = [
+        str(escape(row[0]))
+        for row in db.execute(
+            "select o.body from opinions o join stations s on s.id = o.station_id where s.town = "
+            "'甲镇' and o.status != 'spam' order by o.created_at desc, o.id desc"
+        )
+    ]
     login(client)
     pages = [listed(client.get(f"/admin/opinions?status=all&page={n}")) for n in (1, 2)]
     assert [len(page) for page in pages] == [50, 14]

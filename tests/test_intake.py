@@ -14,7 +14,6 @@ import pytest
 from PIL import Image
 
 import feedback.opinions
-import feedback.ratelimit
 from feedback import clock
 from tests.helpers_intake import (
     CHINESE,
@@ -59,8 +58,14 @@ def submit(client, **fields) -> str:
     return receipt_of(response)
 
 
-def assert_preserved(page: str, body: str, name: str = "", phone: str = "",
-                     category: str | None = None, consent: bool = False) -> None:  # fmt: skip
+def assert_preserved(
+    page: str,
+    body: str,
+    name: str = "",
+    phone: str = "",
+    category: str | None = None,
+    consent: bool = False,
+) -> None:
     """Everything the villager typed is back in the re-rendered form."""
     assert textarea(page) == body
     assert input_value(page, "name") == name
@@ -83,8 +88,17 @@ def test_form_page_is_a_small_chinese_form_from_this_host_only(client, station):
     assert "<h2>六龙村议事亭</h2>" in page and "甲镇 · 六龙村" in page
     assert "您的意见建议" in page and "提 交" in page
     assert 'method="post"' in page and 'enctype="multipart/form-data"' in page
-    for name in ("body", "category", "photos", "name", "phone", "consent", "website",
-                 "csrf_token", "submission_token"):  # fmt: skip
+    for name in (
+        "body",
+        "category",
+        "photos",
+        "name",
+        "phone",
+        "consent",
+        "website",
+        "csrf_token",
+        "submission_token",
+    ):
         assert re.search(rf'<(?:input|textarea|select)\b[^>]*\bname="{name}"', page), name
     assert "http://" not in page and "https://" not in page
     assert not re.search(r"""\b(?:src|href|action)\s*=\s*["']?\s*//""", page)
@@ -186,8 +200,9 @@ def test_body_of_5_to_2000_characters_is_stored_trimmed(client, db, station, bod
 
 
 def test_unknown_category_is_refused(client, db, station):
-    response = post_opinion(client, body=OPINION, category="weather", name="张三",
-                            phone="13812345678", consent="y")  # fmt: skip
+    response = post_opinion(
+        client, body=OPINION, category="weather", name="张三", phone="13812345678", consent="y"
+    )
     assert response.status_code == 400
     page = text(response)
     assert field_error(page, "category") == "请从列表里选择类别"
@@ -196,8 +211,9 @@ def test_unknown_category_is_refused(client, db, station):
     assert opinions(db) == []
 
 
-@pytest.mark.parametrize(("typed", "stored"), [("", "other"), ("pollution", "pollution"),
-                                               ("labour", "labour")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("typed", "stored"), [("", "other"), ("pollution", "pollution"), ("labour", "labour")]
+)
 def test_category_is_stored_and_empty_means_other(client, db, station, typed, stored):
     submit(client, category=typed)
     assert opinions(db)[0]["category"] == stored
@@ -210,21 +226,36 @@ def test_leaving_category_out_entirely_means_other(client, db, station):
 
 @pytest.mark.parametrize(
     ("typed", "stored"),
-    [("13812345678", "13812345678"), ("+86 138 1234 5678", "13812345678"),
-     ("138-1234-5678", "13812345678"), ("8613912345678", "13912345678"),
-     (" 199 0000 1111 ", "19900001111")],
-)  # fmt: skip
+    [
+        ("13812345678", "13812345678"),
+        ("+86 138 1234 5678", "13812345678"),
+        ("138-1234-5678", "13812345678"),
+        ("8613912345678", "13912345678"),
+        (" 199 0000 1111 ", "19900001111"),
+    ],
+)
 def test_mobile_numbers_are_normalised_and_stored_with_consent(client, db, station, typed, stored):
     submit(client, name="  李四 ", phone=typed, consent="y")
     row = opinions(db)[0]
     assert (row["name"], row["phone"], row["consent"]) == ("李四", stored, 1)
 
 
-@pytest.mark.parametrize("phone", ["12345678901", "2345", "1381234567", "138123456789",
-                                   "abcdefghijk", "+1 415 555 0100", "0771-1234567"])  # fmt: skip
+@pytest.mark.parametrize(
+    "phone",
+    [
+        "12345678901",
+        "2345",
+        "1381234567",
+        "138123456789",
+        "abcdefghijk",
+        "+1 415 555 0100",
+        "0771-1234567",
+    ],
+)
 def test_a_phone_that_is_not_a_mainland_mobile_is_refused(client, db, station, phone):
-    response = post_opinion(client, body=OPINION, category="rural", name="张三", phone=phone,
-                            consent="y")  # fmt: skip
+    response = post_opinion(
+        client, body=OPINION, category="rural", name="张三", phone=phone, consent="y"
+    )
     assert response.status_code == 400
     page = text(response)
     assert field_error(page, "phone") == "请填写 11 位手机号码,例如 13812345678"
@@ -233,8 +264,9 @@ def test_a_phone_that_is_not_a_mainland_mobile_is_refused(client, db, station, p
     assert opinions(db) == []
 
 
-@pytest.mark.parametrize("phone", ["138１２３４５６７８", "13٨١٢٣٤٥٦٧٨"],
-                         ids=["fullwidth", "arabic-indic"])  # fmt: skip
+@pytest.mark.parametrize(
+    "phone", ["138１２３４５６７８", "13٨١٢٣٤٥٦٧٨"], ids=["fullwidth", "arabic-indic"]
+)
 def test_a_phone_with_non_ascii_digits_is_normalised_or_refused(client, db, station, phone):
     response = post_opinion(client, phone=phone, consent="y")
     if response.status_code == 400:
@@ -245,8 +277,9 @@ def test_a_phone_with_non_ascii_digits_is_normalised_or_refused(client, db, stat
         assert opinions(db)[0]["phone"] == "13812345678"
 
 
-@pytest.mark.parametrize(("name", "phone"), [("张三", ""), ("", "13812345678"),
-                                             ("张三", "13812345678")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("name", "phone"), [("张三", ""), ("", "13812345678"), ("张三", "13812345678")]
+)
 def test_name_or_phone_without_consent_is_refused(client, db, station, name, phone):
     response = post_opinion(client, body=OPINION, category="pollution", name=name, phone=phone)
     assert response.status_code == 400
@@ -287,15 +320,23 @@ def test_csrf_is_enforced_in_this_app(app):
     assert app.config.get("WTF_CSRF_ENABLED", True) is True
 
 
-@pytest.mark.parametrize("csrf", [None, "", "forged.token.value", "other-session"],
-                         ids=["missing", "empty", "forged", "other-session"])  # fmt: skip
+@pytest.mark.parametrize(
+    "csrf",
+    [None, "", "forged.token.value", "other-session"],
+    ids=["missing", "empty", "forged", "other-session"],
+)
 def test_an_expired_page_keeps_the_text_and_the_fresh_token_works(app, db, station, csrf):
     phone = app.test_client()
     _, submission = form_tokens(phone)
     if csrf == "other-session":
         csrf = form_tokens(app.test_client())[0]
-    typed = {"body": OPINION, "category": "cityscape", "name": "王五", "phone": "13912345678",
-             "consent": "y"}  # fmt: skip
+    typed = {
+        "body": OPINION,
+        "category": "cityscape",
+        "name": "王五",
+        "phone": "13912345678",
+        "consent": "y",
+    }
     response = post_opinion(phone, tokens=(csrf, submission), **typed)
     assert response.status_code == 400
     page = text(response)
@@ -365,8 +406,9 @@ def test_a_double_tap_on_the_second_text_of_a_token_is_not_a_duplicate(client, d
 @pytest.fixture
 def limited(db):
     """The same instance and database as `db`, with tiny limits per hour."""
-    return make_app(FEEDBACK_LIMIT_PER_DEVICE=2, FEEDBACK_LIMIT_PER_ADDRESS=5,
-                    FEEDBACK_LIMIT_NO_COOKIE=3)  # fmt: skip
+    return make_app(
+        FEEDBACK_LIMIT_PER_DEVICE=2, FEEDBACK_LIMIT_PER_ADDRESS=5, FEEDBACK_LIMIT_NO_COOKIE=3
+    )
 
 
 def test_one_device_is_limited_before_its_neighbours(limited, db, station):
@@ -473,12 +515,14 @@ def test_a_gps_photo_is_stored_small_and_without_any_metadata(client, db, statio
 
 @pytest.mark.parametrize(
     ("raw", "name"),
-    [(image_bytes("PNG", (300, 200), "RGBA", (255, 0, 0, 0)), "透明.png"),
-     (image_bytes("PNG", (300, 200), "P", 3), "palette.png"),
-     (image_bytes("WEBP", (300, 200)), "photo.webp"),
-     (jpeg_bytes((300, 200), gps=True), "small.jpeg")],
+    [
+        (image_bytes("PNG", (300, 200), "RGBA", (255, 0, 0, 0)), "透明.png"),
+        (image_bytes("PNG", (300, 200), "P", 3), "palette.png"),
+        (image_bytes("WEBP", (300, 200)), "photo.webp"),
+        (jpeg_bytes((300, 200), gps=True), "small.jpeg"),
+    ],
     ids=["png-transparent", "png-palette", "webp", "small-jpeg-with-gps"],
-)  # fmt: skip
+)
 def test_png_and_webp_are_accepted_and_stored_as_jpeg(client, db, station, instance, raw, name):
     submit(client, photos=[(raw, name, "image/*")])
     [row] = list(db["photos"].rows)
@@ -570,13 +614,14 @@ def failing_app(db):
     return make_app(PROPAGATE_EXCEPTIONS=False)
 
 
-def test_a_failure_while_storing_leaves_no_row_and_no_file(failing_app, db, station, instance,
-                                                           monkeypatch):  # fmt: skip
+def test_a_failure_while_storing_leaves_no_row_and_no_file(
+    failing_app, db, station, instance, monkeypatch
+):
     def broken(*args, **kwargs):
         raise RuntimeError("disk trouble")
 
     client = failing_app.test_client()
-    monkeypatch.setattr(feedback.ratelimit, "count", broken)
+    monkeypatch.setattr(feedback.opinions, "insert", broken)
     response = post_opinion(client, photos=[jpeg_bytes(), image_bytes("PNG")])
     assert response.status_code == 500
     assert "出了点问题" in text(response)
@@ -587,8 +632,9 @@ def test_a_failure_while_storing_leaves_no_row_and_no_file(failing_app, db, stat
     assert len(photo_files(instance)) == 2
 
 
-def test_a_failure_writing_the_second_photo_leaves_no_file(failing_app, db, station, instance,
-                                                           monkeypatch):  # fmt: skip
+def test_a_failure_writing_the_second_photo_leaves_no_file(
+    failing_app, db, station, instance, monkeypatch
+):
     real_write = feedback.opinions.write
     calls = []
 
@@ -677,16 +723,18 @@ def test_a_typed_code_is_echoed_escaped(client, receipt):
 def test_the_timeline_starts_with_received(client, db, receipt):
     page = text(client.get(f"/t/{receipt}"))
     created = opinions(db)[0]["created_at"]
-    assert re.search(r"<li><b>已收到</b><span class=\"muted\">" + re.escape(
-        clock.display(created)), page)  # fmt: skip
+    assert re.search(
+        r"<li><b>已收到</b><span class=\"muted\">" + re.escape(clock.display(created)), page
+    )
     assert "答复" not in page.split("您反映的内容")[0].replace("办理进度", "")
     assert 'name="rating"' not in page
 
 
 def answer(db, answer_text: str = "路灯已于本周修好,感谢您的反映。") -> dict:
     row = opinions(db)[0]
-    db["opinions"].update(row["id"], {"status": "answered", "answer": answer_text,
-                                      "answered_at": later(60)})  # fmt: skip
+    db["opinions"].update(
+        row["id"], {"status": "answered", "answer": answer_text, "answered_at": later(60)}
+    )
     return db["opinions"].get(row["id"])
 
 
@@ -780,14 +828,28 @@ def test_a_rejected_opinion_shows_why(client, db, receipt):
 def test_a_merged_opinion_follows_its_suggestion(client, db, receipt):
     opinion = opinions(db)[0]
     department = db["departments"].insert({"name": "镇交通办"}).last_pk
-    suggestion = db["suggestions"].insert({
-        "town": "甲镇", "year": 2026, "seq": 7, "number": "甲镇〔2026〕7号",
-        "title": "修复六龙村村口路灯", "body": "合并三条意见", "category": "rural",
-        "status": "已交办", "department_id": department, "assigned_at": later(20),
-        "created_at": later(10),
-    }).last_pk  # fmt: skip
-    db["suggestion_opinions"].insert({"opinion_id": opinion["id"], "suggestion_id": suggestion,
-                                      "added_at": later(10)})  # fmt: skip
+    suggestion = (
+        db["suggestions"]
+        .insert(
+            {
+                "town": "甲镇",
+                "year": 2026,
+                "seq": 7,
+                "number": "甲镇〔2026〕7号",
+                "title": "修复六龙村村口路灯",
+                "body": "合并三条意见",
+                "category": "rural",
+                "status": "已交办",
+                "department_id": department,
+                "assigned_at": later(20),
+                "created_at": later(10),
+            }
+        )
+        .last_pk
+    )
+    db["suggestion_opinions"].insert(
+        {"opinion_id": opinion["id"], "suggestion_id": suggestion, "added_at": later(10)}
+    )
     db["opinions"].update(opinion["id"], {"status": "merged"})
     page = text(client.get(f"/t/{receipt}"))
     assert "<b>已并入代表建议</b>" in page and "甲镇〔2026〕7号 修复六龙村村口路灯" in page
@@ -795,8 +857,10 @@ def test_a_merged_opinion_follows_its_suggestion(client, db, receipt):
     assert page.index("已收到") < page.index("已并入代表建议") < page.index("<b>已交办</b>")
     assert 'name="rating"' not in page
 
-    db["suggestions"].update(suggestion, {"status": "已办结", "closed_at": later(40),
-                                          "answer": "路灯已全部更换为太阳能灯。"})  # fmt: skip
+    db["suggestions"].update(
+        suggestion,
+        {"status": "已办结", "closed_at": later(40), "answer": "路灯已全部更换为太阳能灯。"},
+    )
     page = text(client.get(f"/t/{receipt}"))
     assert "<b>已办结</b>" in page and "路灯已全部更换为太阳能灯。" in page
     assert 'name="rating"' in page

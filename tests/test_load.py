@@ -69,9 +69,11 @@ class Server:
         script = Path(sys.executable).with_name("feedback")
         with self.log_path.open("w") as log:
             self.process = subprocess.Popen(
-                [str(script), "serve", "--port", str(port)], stdout=log,
-                stderr=subprocess.STDOUT, start_new_session=True,
-            )  # fmt: skip
+                [str(script), "serve", "--port", str(port)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         self.url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 30
         while True:
@@ -236,8 +238,9 @@ def _phone_thread(url: str, numbers: list[int], deadline: float, outcome: Outcom
                 problem = None
                 if sent.receipt is None:
                     problem = f"{sent.status} {sent.response.text[:300]}"
-                elif browser and (sent.followed.status != 200 or sent.receipt not in
-                                  sent.followed.text):  # fmt: skip
+                elif browser and (
+                    sent.followed.status != 200 or sent.receipt not in sent.followed.text
+                ):
                     problem = f"303 then {sent.followed.status} without the receipt"
             except Exception as error:  # every failure is collected and asserted
                 problem = f"{type(error).__name__}: {error}"
@@ -344,8 +347,9 @@ class Ledger:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-def _crash_client(url: str, client: str, killed: threading.Event, stop_at: float,
-                  ledger: Ledger) -> None:  # fmt: skip
+def _crash_client(
+    url: str, client: str, killed: threading.Event, stop_at: float, ledger: Ledger
+) -> None:
     photo = ("IMG_0001.jpg", small_jpeg())
     phone = Phone(url, timeout=10, retry_stale=False)
     try:
@@ -360,8 +364,9 @@ def _crash_client(url: str, client: str, killed: threading.Event, stop_at: float
                 form = phone.open_form(STATION)
                 with ledger.lock:
                     ledger.sent.append(text)
-                sent = phone.submit(STATION, form, text,
-                                    photo=photo if number % PHOTO_EVERY == 0 else None)  # fmt: skip
+                sent = phone.submit(
+                    STATION, form, text, photo=photo if number % PHOTO_EVERY == 0 else None
+                )
                 ok = sent.status == 201 and sent.receipt
                 problem = None if ok else f"{sent.status} {sent.response.text[:200]}"
             except Exception as error:  # sorted into before/after the kill
@@ -441,8 +446,9 @@ def _check_nothing_acknowledged_is_lost(server: Server, ledger: Ledger) -> None:
     )
     assert len(in_db) == len(rows), "an opinion was stored twice"
     assert set(in_db) <= set(ledger.sent)
-    lost = {body: receipt for body, receipt in ledger.acknowledged.items()
-            if in_db.get(body) != receipt}  # fmt: skip
+    lost = {
+        body: receipt for body, receipt in ledger.acknowledged.items() if in_db.get(body) != receipt
+    }
     assert lost == {}, f"{len(lost)} acknowledged opinions lost"
     assert files <= on_disk, "a stored photo has no file"
 
@@ -481,8 +487,9 @@ def test_rate_limits_hold_under_concurrency(default_server: Server):
         per_phone = list(pool.map(villager, range(LIMIT_PHONES)))
     total = sum(per_phone, Counter())
     print(f"\nlimits: {LIMIT_PHONES} phones x {LIMIT_TRIES} tries from one address: {dict(total)}")
-    assert total == Counter({(201, False): per_address,
-                             (429, True): LIMIT_PHONES * LIMIT_TRIES - per_address})  # fmt: skip
+    assert total == Counter(
+        {(201, False): per_address, (429, True): LIMIT_PHONES * LIMIT_TRIES - per_address}
+    )
     assert all(seen[(201, False)] <= per_device for seen in per_phone)
     assert len(stored(default_server.instance)) == per_address
     assert default_server.errors_in_logs() == []

@@ -3,6 +3,7 @@
 import pytest
 
 from feedback import suggestions, users
+from feedback.access import Access
 from tests.conftest import STAFF_PASSWORD, csrf_of, sign_in
 
 
@@ -22,8 +23,13 @@ def office(db, client, two_town_stations):
     return db
 
 
-NEW_CLERK = {"username": "wang", "role": "clerk", "town": "乙镇",
-             "password": "long enough", "confirm": "long enough"}  # fmt: skip
+NEW_CLERK = {
+    "username": "wang",
+    "role": "clerk",
+    "town": "乙镇",
+    "password": "long enough",
+    "confirm": "long enough",
+}
 
 
 def test_admin_adds_a_clerk_who_can_then_sign_in(app, client, office):
@@ -35,8 +41,9 @@ def test_admin_adds_a_clerk_who_can_then_sign_in(app, client, office):
     other = app.test_client()
     assert sign_in(other, "wang", "long enough").status_code == 303
     assert "乙镇公告栏" in text(other.get("/admin/"))
-    entry = office.execute("select actor, action from audit_log where action = 'user.add' "
-                           "order by id desc").fetchone()  # fmt: skip
+    entry = office.execute(
+        "select actor, action from audit_log where action = 'user.add' order by id desc"
+    ).fetchone()
     assert entry == ("boss", "user.add")
 
 
@@ -51,8 +58,7 @@ def test_admin_adds_a_clerk_who_can_then_sign_in(app, client, office):
         ({"username": ""}, "请填写用户名"),
     ],
 )
-def test_bad_new_account_keeps_what_was_typed_and_stores_nothing(client, office, change,
-                                                                 message):  # fmt: skip
+def test_bad_new_account_keeps_what_was_typed_and_stores_nothing(client, office, change, message):
     response = post(client, "/admin/users", **{**NEW_CLERK, **change})
     page = text(response)
     assert response.status_code == 400 and message in page
@@ -89,10 +95,21 @@ def test_new_password_and_disabling_end_open_sessions(app, client, office):
     assert "已停用" in text(client.get(page))
     assert post(client, page + "/enable", page).status_code == 303
     assert sign_in(app.test_client(), "jia", "brand new pw").status_code == 303
-    actions = [r[0] for r in office.execute(
-        "select action from audit_log where object_type = 'user' and object_id = '2'")]
-    assert actions == ["user.add", "user.login", "user.password", "user.login", "user.disable",
-                       "user.enable", "user.login"]
+    actions = [
+        r[0]
+        for r in office.execute(
+            "select action from audit_log where object_type = 'user' and object_id = '2'"
+        )
+    ]
+    assert actions == [
+        "user.add",
+        "user.login",
+        "user.password",
+        "user.login",
+        "user.disable",
+        "user.enable",
+        "user.login",
+    ]
 
 
 def test_the_last_admin_stays_an_admin(client, office):
@@ -117,22 +134,39 @@ def test_account_forms_refuse_a_missing_csrf_token(client, office):
 
 @pytest.fixture
 def suggestion(app, office):
-    office["opinions"].insert({"receipt": "CCCCCCC2", "station_id": 1, "body": "村口路灯坏了",
-                               "category": "cityscape", "created_at": "2026-03-01T09:00:00+08:00"})
+    office["opinions"].insert(
+        {
+            "receipt": "CCCCCCC2",
+            "station_id": 1,
+            "body": "村口路灯坏了",
+            "category": "cityscape",
+            "created_at": "2026-03-01T09:00:00+08:00",
+        }
+    )
     fields = {"title": "路灯不亮", "body": "路灯不亮", "category": "cityscape", "tier": "一般"}
-    return suggestions.create(office, "甲镇", [1], fields, app.config["FEEDBACK_TIER_DAYS"], "jia")
+    jia = Access("clerk", "甲镇", "jia")
+    return suggestions.create(office, jia, [1], fields, app.config["FEEDBACK_TIER_DAYS"])
 
 
 def handling(client, suggestion_id, department):
     page = f"/admin/suggestions/{suggestion_id}"
-    return post(client, page + "/handling", page, tier="一般", deadline="", department=department,
-                deputies="")
+    return post(
+        client,
+        page + "/handling",
+        page,
+        tier="一般",
+        deadline="",
+        department=department,
+        deputies="",
+    )
 
 
 def test_departments_are_kept_and_picked(app, client, office, suggestion):
     suggestion_id = suggestion
-    assert post(client, "/admin/departments", "/admin/departments",
-                name="镇农业农村办").status_code == 303
+    assert (
+        post(client, "/admin/departments", "/admin/departments", name="镇农业农村办").status_code
+        == 303
+    )
     clerk = app.test_client()
     sign_in(clerk, "jia")
     page = text(clerk.get(f"/admin/suggestions/{suggestion_id}"))
@@ -141,16 +175,20 @@ def test_departments_are_kept_and_picked(app, client, office, suggestion):
     listing = text(clerk.get("/admin/departments"))
     assert "镇交通运输所" in listing and "1(1)" in listing
     assert "改名" not in listing  # clerks pick, admins keep the list
-    typed = office.execute("select actor from audit_log where action = 'department.add' "
-                           "order by id desc").fetchone()  # fmt: skip
+    typed = office.execute(
+        "select actor from audit_log where action = 'department.add' order by id desc"
+    ).fetchone()
     assert typed == ("jia",)
     (dept_id,) = office.execute("select id from departments where name = '镇交通运输所'").fetchone()
-    renamed = post(client, f"/admin/departments/{dept_id}/rename", "/admin/departments",
-                   name="甲镇交通运输所")
+    renamed = post(
+        client, f"/admin/departments/{dept_id}/rename", "/admin/departments", name="甲镇交通运输所"
+    )
     assert renamed.status_code == 303
     assert "甲镇交通运输所" in text(clerk.get(f"/admin/suggestions/{suggestion_id}"))
-    assert post(client, f"/admin/departments/{dept_id}/disable", "/admin/departments"
-                ).status_code == 303
+    assert (
+        post(client, f"/admin/departments/{dept_id}/disable", "/admin/departments").status_code
+        == 303
+    )
     page = text(clerk.get(f"/admin/suggestions/{suggestion_id}"))
     assert "承办单位:甲镇交通运输所" in page  # kept on what it handles
     assert '<option value="甲镇交通运输所">' not in page  # no longer offered
@@ -171,9 +209,11 @@ def test_clerks_cannot_change_the_department_list(app, office):
     office["departments"].insert({"name": "镇水利站"})
     clerk = app.test_client()
     sign_in(clerk, "jia")
-    for url, data in (("/admin/departments", {"name": "新单位"}),
-                      ("/admin/departments/1/rename", {"name": "改了"}),
-                      ("/admin/departments/1/disable", {})):  # fmt: skip
+    for url, data in (
+        ("/admin/departments", {"name": "新单位"}),
+        ("/admin/departments/1/rename", {"name": "改了"}),
+        ("/admin/departments/1/disable", {}),
+    ):
         assert post(clerk, url, "/admin/departments", **data).status_code == 403
     assert [r["name"] for r in office["departments"].rows] == ["镇水利站"]
     assert office["departments"].get(1)["active"] == 1

@@ -14,8 +14,14 @@ from tests.conftest import feedback_cli
 
 
 def opinion(n: int, created_at: str | None = None, **extra) -> dict:
-    return {"receipt": f"R{n:07d}", "station_id": 1, "body": f"第{n}条意见:村口路灯坏了",
-            "category": "other", "created_at": created_at or clock.stamp(), **extra}  # fmt: skip
+    return {
+        "receipt": f"R{n:07d}",
+        "station_id": 1,
+        "body": f"第{n}条意见:村口路灯坏了",
+        "category": "other",
+        "created_at": created_at or clock.stamp(),
+        **extra,
+    }
 
 
 @pytest.fixture
@@ -34,9 +40,12 @@ class Writer(threading.Thread):
         db = connect(self.path)
         while not self.stop.is_set():
             with db.conn:
-                db.execute("insert into opinions (receipt, station_id, body, category, "
-                           "created_at) values (:receipt, :station_id, :body, :category, "
-                           ":created_at)", opinion(self.next))  # fmt: skip
+                db.execute(
+                    "insert into opinions (receipt, station_id, body, category, "
+                    "created_at) values (:receipt, :station_id, :body, :category, "
+                    ":created_at)",
+                    opinion(self.next),
+                )
             self.committed.append(self.next)
             self.next += 1
         db.close()
@@ -62,8 +71,12 @@ def test_backup_while_writing_holds_every_earlier_row(app, db, station, tmp_path
     assert copy.execute("pragma journal_mode").fetchone() == ("delete",)  # one whole file
     ids = {row[0] for row in copy.execute("select id from opinions")}
     assert set(range(1, before + 1)) <= ids
-    assert copy.execute("select count(*) from opinions_fts where opinions_fts match '路灯坏'"
-                        ).fetchone()[0] >= before  # the search index came along too
+    assert (
+        copy.execute(
+            "select count(*) from opinions_fts where opinions_fts match '路灯坏'"
+        ).fetchone()[0]
+        >= before
+    )  # the search index came along too
     copy.close()
     assert not Path(f"{target}-wal").exists() and not target.with_suffix(".db.partial").exists()
 
@@ -98,14 +111,33 @@ def test_backup_refuses_the_live_database_and_missing_folders(app, db, station, 
 def aged(db, station):
     old = clock.stamp(clock.now() - timedelta(days=800))
     recent = clock.stamp(clock.now() - timedelta(days=30))
-    db["opinions"].insert_all([
-        opinion(1, old, name="张大爷", phone="13812345678", consent=1, status="answered",
-                answer="已修好", rating="满意"),
-        opinion(2, old, name=None, phone=None, consent=0, status="new", answer=None,
-                rating=None),
-        opinion(3, recent, name="李阿姨", phone="13912345678", consent=1, status="new",
-                answer=None, rating=None),
-    ])  # fmt: skip
+    db["opinions"].insert_all(
+        [
+            opinion(
+                1,
+                old,
+                name="张大爷",
+                phone="13812345678",
+                consent=1,
+                status="answered",
+                answer="已修好",
+                rating="满意",
+            ),
+            opinion(
+                2, old, name=None, phone=None, consent=0, status="new", answer=None, rating=None
+            ),
+            opinion(
+                3,
+                recent,
+                name="李阿姨",
+                phone="13912345678",
+                consent=1,
+                status="new",
+                answer=None,
+                rating=None,
+            ),
+        ]
+    )
     return db
 
 
@@ -119,7 +151,11 @@ def test_purge_removes_old_contacts_and_keeps_the_opinions(runner, aged):
     old, recent = aged["opinions"].get(1), aged["opinions"].get(3)
     assert (old["name"], old["phone"], old["consent"]) == (None, None, 0)
     assert (old["body"], old["receipt"], old["answer"], old["rating"]) == (
-        "第1条意见:村口路灯坏了", "R0000001", "已修好", "满意")
+        "第1条意见:村口路灯坏了",
+        "R0000001",
+        "已修好",
+        "满意",
+    )
     assert (recent["name"], recent["phone"]) == ("李阿姨", "13912345678")
     (entry,) = aged.query("select * from audit_log where action = 'opinion.purge_contacts'")
     assert '"count": 1' in entry["detail"] and "13812345678" not in entry["detail"]

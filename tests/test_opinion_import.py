@@ -189,9 +189,11 @@ def test_only_a_body_column(runner, db, tmp_path, station):
 def test_columns_in_another_order_and_capitalised(runner, db, tmp_path, station):
     path = write_csv(
         tmp_path,
-        [["Phone", "Name", "Body", "Created_at", "Category"],
-         ["13912345678", "王五", "路灯坏了很久了", "2026-03-01", "cityscape"]],
-    )  # fmt: skip
+        [
+            ["Phone", "Name", "Body", "Created_at", "Category"],
+            ["13912345678", "王五", "路灯坏了很久了", "2026-03-01", "cityscape"],
+        ],
+    )
     result = run_import(runner, path)
     assert_listed_in_file_order(result, db, [2])
     (row,) = opinions(db)
@@ -224,12 +226,14 @@ def test_body_length_bounds_as_on_the_form(runner, db, tmp_path, station):
 def test_xlsx_as_excel_saves_it(runner, db, tmp_path, station):
     path = write_xlsx(
         tmp_path,
-        [CHINESE_HEADER,
-         ["村口路灯坏了三个月", "市容市貌", datetime(2026, 3, 1, 9, 30), "张三", 13812345678],
-         ["垃圾没人清运啊", "pollution", "2026/3/1 9:30", None, 13912345678.0],
-         ["桥面开裂,担心出事", None, datetime(2026, 2, 28), "李四", "+86 137 1234 5678"]],
+        [
+            CHINESE_HEADER,
+            ["村口路灯坏了三个月", "市容市貌", datetime(2026, 3, 1, 9, 30), "张三", 13812345678],
+            ["垃圾没人清运啊", "pollution", "2026/3/1 9:30", None, 13912345678.0],
+            ["桥面开裂,担心出事", None, datetime(2026, 2, 28), "李四", "+86 137 1234 5678"],
+        ],
         其他=[["colour"], ["this sheet is not read"]],
-    )  # fmt: skip
+    )
     result = run_import(runner, path)
     assert_listed_in_file_order(result, db, [2, 3, 4])
     rows = opinions(db)
@@ -266,14 +270,16 @@ def test_xlsx_errors_name_excel_row_numbers(runner, db, tmp_path, station):
     future = (clock.now() + timedelta(days=3)).replace(tzinfo=None)
     path = write_xlsx(
         tmp_path,
-        [["body", "created_at", "phone"],
-         ["路灯坏了很久了", datetime(2026, 3, 1), 13812345678],
-         [None, None, None],  # row 3 left empty
-         ["短", None, None],  # row 4
-         ["垃圾没人清运啊", future, None],  # row 5
-         ["桥面开裂,担心出事", None, 123],  # row 6
-         ["路灯坏了很久了", "2026-02-30", None]],  # row 7
-    )  # fmt: skip
+        [
+            ["body", "created_at", "phone"],
+            ["路灯坏了很久了", datetime(2026, 3, 1), 13812345678],
+            [None, None, None],  # row 3 left empty
+            ["短", None, None],  # row 4
+            ["垃圾没人清运啊", future, None],  # row 5
+            ["桥面开裂,担心出事", None, 123],  # row 6
+            ["路灯坏了很久了", "2026-02-30", None],
+        ],  # row 7
+    )
     result = run_import(runner, path)
     assert_refused(result, path, "4 bad row(s); nothing was imported")
     out = result.output
@@ -375,9 +381,15 @@ def test_a_date_later_today_is_in_the_future(runner, db, tmp_path, station):
 
 @pytest.mark.parametrize(
     ("written", "code"),
-    [("市容市貌", "cityscape"), ("cityscape", "cityscape"), ("CITYSCAPE", "cityscape"),
-     (" 污染防治 ", "pollution"), ("", "other"), ("其他", "other")],
-)  # fmt: skip
+    [
+        ("市容市貌", "cityscape"),
+        ("cityscape", "cityscape"),
+        ("CITYSCAPE", "cityscape"),
+        (" 污染防治 ", "pollution"),
+        ("", "other"),
+        ("其他", "other"),
+    ],
+)
 def test_category_by_label_or_code(runner, db, tmp_path, station, written, code):
     path = write_csv(tmp_path, [["body", "category"], ["路灯坏了很久了", written]])
     result = run_import(runner, path)
@@ -417,12 +429,19 @@ def test_bad_phone_is_named(runner, db, tmp_path, station, written):
 def test_name_or_phone_alone_records_consent(runner, db, tmp_path, station):
     path = write_csv(
         tmp_path,
-        [["body", "name", "phone"], ["路灯坏了很久了", "张三", ""],
-         ["垃圾没人清运啊", "", "13812345678"], ["桥面开裂了啊", "", ""]],
-    )  # fmt: skip
+        [
+            ["body", "name", "phone"],
+            ["路灯坏了很久了", "张三", ""],
+            ["垃圾没人清运啊", "", "13812345678"],
+            ["桥面开裂了啊", "", ""],
+        ],
+    )
     assert run_import(runner, path).exit_code == 0
     assert [(r["name"], r["phone"], r["consent"]) for r in opinions(db)] == [
-        ("张三", None, 1), (None, "13812345678", 1), (None, None, 0)]  # fmt: skip
+        ("张三", None, 1),
+        (None, "13812345678", 1),
+        (None, None, 0),
+    ]
 
 
 # --- all or nothing ----------------------------------------------------------------------------
@@ -432,19 +451,21 @@ def test_a_file_with_bad_lines_names_every_one_and_stores_nothing(runner, db, tm
     future = (clock.now() + timedelta(days=1)).strftime("%Y-%m-%d %H:%M")
     path = write_csv(
         tmp_path,
-        [HEADER,
-         ["路灯坏了很久了", "", "", "", ""],  # line 2: fine
-         ["短", "", "", "", ""],  # line 3
-         ["长" * 2001, "", "", "", ""],  # line 4
-         ["垃圾没人清运啊", "路灯", "", "", ""],  # line 5
-         ["桥面开裂了啊", "", "2026-02-30", "", ""],  # line 6
-         ["噪音扰民睡不着", "", future, "", ""],  # line 7
-         ["水管爆了好几天", "", "", "张三", "123"],  # line 8
-         ["路灯坏了很久了", "", "", "", "", "多出来的"],  # line 9
-         ["", "cityscape", "", "张三", ""],  # line 10
-         ["路面坑洼不平啊", "", "", "名" * 21, ""],  # line 11
-         ["垃圾没人清运啊", "", "", "", ""]],  # line 12: fine
-    )  # fmt: skip
+        [
+            HEADER,
+            ["路灯坏了很久了", "", "", "", ""],  # line 2: fine
+            ["短", "", "", "", ""],  # line 3
+            ["长" * 2001, "", "", "", ""],  # line 4
+            ["垃圾没人清运啊", "路灯", "", "", ""],  # line 5
+            ["桥面开裂了啊", "", "2026-02-30", "", ""],  # line 6
+            ["噪音扰民睡不着", "", future, "", ""],  # line 7
+            ["水管爆了好几天", "", "", "张三", "123"],  # line 8
+            ["路灯坏了很久了", "", "", "", "", "多出来的"],  # line 9
+            ["", "cityscape", "", "张三", ""],  # line 10
+            ["路面坑洼不平啊", "", "", "名" * 21, ""],  # line 11
+            ["垃圾没人清运啊", "", "", "", ""],
+        ],  # line 12: fine
+    )
     result = run_import(runner, path)
     assert_refused(result, path, "9 bad row(s); nothing was imported")
     out = result.output
@@ -535,10 +556,21 @@ def test_an_oversized_csv_field_gets_a_message_not_a_traceback(runner, db, tmp_p
         ("body\r\n路灯坏了很久了\r\n".encode("gbk") + b"\x80\r\n", "cannot read the file as UTF-8"),
         (b"body\r\n\xff\r\n", "cannot read the file as UTF-8 or GBK"),
     ],
-    ids=["empty", "blank-lines", "header-only", "header-and-blank-rows", "gbk-header-only",
-         "no-body", "unknown-column", "unknown-chinese-column", "body-twice", "ff-fe-00-00",
-         "gbk-then-80", "ff"],
-)  # fmt: skip
+    ids=[
+        "empty",
+        "blank-lines",
+        "header-only",
+        "header-and-blank-rows",
+        "gbk-header-only",
+        "no-body",
+        "unknown-column",
+        "unknown-chinese-column",
+        "body-twice",
+        "ff-fe-00-00",
+        "gbk-then-80",
+        "ff",
+    ],
+)
 def test_unreadable_csv_files(runner, db, tmp_path, station, content, message):
     path = tmp_path / "bad.csv"
     path.write_bytes(content)
@@ -676,10 +708,16 @@ def test_a_missing_file(runner, db, tmp_path, station):
 
 @pytest.mark.parametrize(
     ("option", "channel"),
-    [([], "paper"), (["--channel", "赶圩日摊位"], "market"), (["--channel", "market"], "market"),
-     (["--channel", "纸质意见表"], "paper"), (["--channel", "代表走访"], "visit"),
-     (["--channel", "phone"], "phone"), (["--channel", " 其他 "], "other")],
-)  # fmt: skip
+    [
+        ([], "paper"),
+        (["--channel", "赶圩日摊位"], "market"),
+        (["--channel", "market"], "market"),
+        (["--channel", "纸质意见表"], "paper"),
+        (["--channel", "代表走访"], "visit"),
+        (["--channel", "phone"], "phone"),
+        (["--channel", " 其他 "], "other"),
+    ],
+)
 def test_channel_by_code_or_label(runner, db, tmp_path, station, option, channel):
     path = write_csv(tmp_path, [["body"], ["路灯坏了很久了"], ["垃圾没人清运啊"]])
     result = run_import(runner, path, *option)
@@ -762,14 +800,22 @@ def test_rows_already_imported_are_named_with_their_receipts(runner, db, tmp_pat
     earlier = opinions(db)
     second = write_csv(
         tmp_path,
-        [HEADER,
-         ["新的意见:水管爆了好几天", "", "", "", ""],  # line 2: new
-         # line 3: as row 1 of the first file (phone typed differently)
-         ["村口路灯坏了三个月,晚上看不见路", "cityscape", "2026/3/1 9:30", "张三", "138 1234 5678"],
-         # line 4: as row 2, but undated and anonymous: may be another villager's words
-         ["垃圾没人清运,堆成山了", "", "", "", ""],
-         ["桥面开裂,担心出事", "", "2026-03-05 08:00", "李四", ""]],  # line 5: another day
-    )  # fmt: skip
+        [
+            HEADER,
+            ["新的意见:水管爆了好几天", "", "", "", ""],  # line 2: new
+            # line 3: as row 1 of the first file (phone typed differently)
+            [
+                "村口路灯坏了三个月,晚上看不见路",
+                "cityscape",
+                "2026/3/1 9:30",
+                "张三",
+                "138 1234 5678",
+            ],
+            # line 4: as row 2, but undated and anonymous: may be another villager's words
+            ["垃圾没人清运,堆成山了", "", "", "", ""],
+            ["桥面开裂,担心出事", "", "2026-03-05 08:00", "李四", ""],
+        ],  # line 5: another day
+    )
     result = run_import(runner, second)
     assert_refused(result, second, "1 bad row(s); nothing was imported")
     out = result.output
@@ -845,8 +891,13 @@ def test_an_imported_receipt_resolves_on_its_status_page(runner, db, client, tmp
 
 
 def test_text_beginning_with_formula_characters_is_stored_as_typed(runner, db, tmp_path, station):
-    typed = ['=HYPERLINK("http://x")路灯坏了', "+86 路灯坏了很久", "-路灯坏了很久", "@路灯坏了很久",
-             "=1+2 垃圾没人清运"]  # fmt: skip
+    typed = [
+        '=HYPERLINK("http://x")路灯坏了',
+        "+86 路灯坏了很久",
+        "-路灯坏了很久",
+        "@路灯坏了很久",
+        "=1+2 垃圾没人清运",
+    ]
     path = write_csv(
         tmp_path, [["body", "name"], *[[body, "=cmd|' /C calc'!A0"] for body in typed]]
     )
@@ -902,8 +953,17 @@ def test_console_script_json_is_pure_stdout(instance, tmp_path):
 def test_console_script_lists_receipts_and_refuses_the_file_again(instance, tmp_path):
     console_station(instance)
     path = write_xlsx(tmp_path, [["body"], ["路灯坏了很久了"], ["垃圾没人清运啊"]])
-    first = feedback_cli("opinion", "import", str(path), "--station", STATION,
-                         "--channel", "赶圩日摊位", "--collected-by", "李代表")  # fmt: skip
+    first = feedback_cli(
+        "opinion",
+        "import",
+        str(path),
+        "--station",
+        STATION,
+        "--channel",
+        "赶圩日摊位",
+        "--collected-by",
+        "李代表",
+    )
     assert first.returncode == 0, first.stderr
     assert [line for line, _id, _receipt in listed(first.stdout)] == [2, 3]
     again = feedback_cli("opinion", "import", str(path), "--station", STATION)

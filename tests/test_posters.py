@@ -22,9 +22,10 @@ import zxingcpp
 from fpdf import FPDF
 from PIL import Image, ImageDraw, ImageFilter
 
-from feedback import config, poster_layout, posters
-from feedback.fonts import PosterFonts
-from feedback.poster_layout import PT_TO_MM, QRCode, Text
+from feedback import config
+from feedback.render import poster_layout, posters
+from feedback.render.fonts import PosterFonts
+from feedback.render.poster_layout import PT_TO_MM, QRCode, Text
 from feedback.stations import station_url
 from tests.conftest import BASE_URL, feedback_cli
 
@@ -35,17 +36,35 @@ MARGIN_MM = 10
 PT_PER_MM = 72 / 25.4
 RARE = "𠀀"  # U+20000, CJK Extension B: not in Noto Sans CJK (checked by a test below)
 
-STATION = {"code": "liulong-ting", "name": "六龙村议事亭", "town": "甲镇", "village": "六龙村",
-           "kind": "议事亭", "address": "六龙村村委会旁"}  # fmt: skip
-OTHER = {"code": "datang-lianluozhan", "name": "大塘村人大代表联络站", "town": "甲镇",
-         "village": "大塘村", "kind": "联络站", "address": "大塘村党群服务中心二楼"}  # fmt: skip
+STATION = {
+    "code": "liulong-ting",
+    "name": "六龙村议事亭",
+    "town": "甲镇",
+    "village": "六龙村",
+    "kind": "议事亭",
+    "address": "六龙村村委会旁",
+}
+OTHER = {
+    "code": "datang-lianluozhan",
+    "name": "大塘村人大代表联络站",
+    "town": "甲镇",
+    "village": "大塘村",
+    "kind": "联络站",
+    "address": "大塘村党群服务中心二楼",
+}
 LONG_NAME = "青山镇六龙村第二村民小组人大代表联络站暨村民议事协商亭老年活动中心与便民服务点处"
 LONG_ADDRESS = (
     "青山镇六龙村第二村民小组村委会办公楼一楼东侧走廊尽头、紧邻村卫生室和农家书屋的公告栏"
     "右侧墙面处，张贴高度离地约一米五左右"
 )
-LONG = {"code": "qingshan-liulong-lianluozhan-02", "name": LONG_NAME, "town": "青山镇",
-        "village": "六龙村", "kind": "联络站", "address": LONG_ADDRESS}  # fmt: skip
+LONG = {
+    "code": "qingshan-liulong-lianluozhan-02",
+    "name": LONG_NAME,
+    "town": "青山镇",
+    "village": "六龙村",
+    "kind": "联络站",
+    "address": LONG_ADDRESS,
+}
 assert len(LONG_NAME) == 40 and len(LONG_ADDRESS) == 60
 
 
@@ -54,6 +73,14 @@ assert len(LONG_NAME) == 40 and len(LONG_ADDRESS) == 60
 
 def url_of(station: dict, base_url: str = BASE_URL) -> str:
     return station_url(base_url, station["code"])
+
+
+def write_files(
+    station: dict, out_dir: Path, fonts: PosterFonts, size: str = "A4"
+) -> tuple[posters.PosterFiles, poster_layout.Layout]:
+    """One station's files as `feedback station posters` writes them, and the poster layout."""
+    (files,) = posters.write_batch([station], BASE_URL, out_dir, fonts, TITLE, size)
+    return files, poster_layout.poster(station, url_of(station), fonts, TITLE, size)
 
 
 def scan(image: Image.Image) -> list[zxingcpp.Barcode]:
@@ -82,10 +109,22 @@ def run(*command: str | Path) -> str:
 def render_pdf(pdf: Path, dpi: int, page: int = 1) -> Image.Image:
     """One page of a PDF rendered by poppler, as a viewer or a print shop's RIP would."""
     png = subprocess.run(
-        ["pdftoppm", "-r", str(dpi), "-png", "-singlefile", "-f", str(page), "-l", str(page),
-         str(pdf)],
-        capture_output=True, check=True, timeout=60,
-    ).stdout  # fmt: skip
+        [
+            "pdftoppm",
+            "-r",
+            str(dpi),
+            "-png",
+            "-singlefile",
+            "-f",
+            str(page),
+            "-l",
+            str(page),
+            str(pdf),
+        ],
+        capture_output=True,
+        check=True,
+        timeout=60,
+    ).stdout
     return Image.open(io.BytesIO(png)).convert("RGB")
 
 
@@ -119,9 +158,13 @@ def pdf_images(pdf: Path) -> list[str]:
 def pdf_words(pdf: Path) -> list[tuple[float, float, str]]:
     """(xMin, xMax, text) of each word pdftotext sees, in points; off-page parts are clipped."""
     html = run("pdftotext", "-bbox", pdf, "-")
-    return [(float(a), float(b), text) for a, b, text in re.findall(
-        r'<word xMin="([-\d.]+)" yMin="[-\d.]+" xMax="([-\d.]+)" yMax="[-\d.]+">([^<]*)</word>',
-        html)]  # fmt: skip
+    return [
+        (float(a), float(b), text)
+        for a, b, text in re.findall(
+            r'<word xMin="([-\d.]+)" yMin="[-\d.]+" xMax="([-\d.]+)" yMax="[-\d.]+">([^<]*)</word>',
+            html,
+        )
+    ]
 
 
 def squash(text: str) -> str:
@@ -135,8 +178,9 @@ def squash(text: str) -> str:
 
 
 def shrink(image: Image.Image) -> Image.Image:
-    return image.resize((image.width // 2, image.height // 2), Image.Resampling.BILINEAR,
-                        reducing_gap=2.0)  # fmt: skip
+    return image.resize(
+        (image.width // 2, image.height // 2), Image.Resampling.BILINEAR, reducing_gap=2.0
+    )
 
 
 def blur(image: Image.Image, radius: float = 2) -> Image.Image:
@@ -171,8 +215,13 @@ def keystone(image: Image.Image, inset: float = 0.10) -> Image.Image:
     for (x, y), (u, v) in zip(seen, corners, strict=True):
         a += [[x, y, 1, 0, 0, 0, -u * x, -u * y], [0, 0, 0, x, y, 1, -v * x, -v * y]]
         b += [u, v]
-    return image.transform(image.size, Image.Transform.PERSPECTIVE, _solve(a, b),
-                           Image.Resampling.BICUBIC, fillcolor="white")  # fmt: skip
+    return image.transform(
+        image.size,
+        Image.Transform.PERSPECTIVE,
+        _solve(a, b),
+        Image.Resampling.BICUBIC,
+        fillcolor="white",
+    )
 
 
 def jpeg(image: Image.Image, quality: int = 30) -> Image.Image:
@@ -203,10 +252,7 @@ def fonts() -> PosterFonts:
 @pytest.fixture(scope="module")
 def written(tmp_path_factory: pytest.TempPathFactory, fonts: PosterFonts):
     """STATION's A4 poster files, written once for the module."""
-    files, layout = posters.write_station_files(
-        STATION, BASE_URL, tmp_path_factory.mktemp("posters"), fonts, TITLE
-    )
-    return files, layout
+    return write_files(STATION, tmp_path_factory.mktemp("posters"), fonts)
 
 
 @pytest.fixture(scope="module")
@@ -234,7 +280,7 @@ def test_png_poster_is_a4_at_300_dpi_and_decodes_to_the_station_url(written):
 
 
 def test_a3_png_is_3508_by_4961_and_decodes(fonts, tmp_path):
-    files, _ = posters.write_station_files(STATION, BASE_URL, tmp_path, fonts, TITLE, "A3")
+    files, _ = write_files(STATION, tmp_path, fonts, "A3")
     with Image.open(files.png) as image:
         assert abs(image.width - A3_PX[0]) <= 1 and abs(image.height - A3_PX[1]) <= 1, image.size
         assert abs(image.info["dpi"][0] - 300) < 0.01
@@ -280,8 +326,15 @@ def test_pdf_embeds_the_noto_sans_cjk_sc_fonts_and_has_no_raster_image(written):
 def test_pdf_text_reads_back_in_chinese(written):
     files, _ = written
     text = run("pdftotext", files.pdf, "-")
-    for expected in (TITLE, STATION["name"], "甲镇 · 六龙村 · 议事亭", STATION["address"],
-                     url_of(STATION), "事事有回应 · 件件有落实", "写下您的意见建议"):  # fmt: skip
+    for expected in (
+        TITLE,
+        STATION["name"],
+        "甲镇 · 六龙村 · 议事亭",
+        STATION["address"],
+        url_of(STATION),
+        "事事有回应 · 件件有落实",
+        "写下您的意见建议",
+    ):
         assert expected in text, (expected, text)
 
 
@@ -324,8 +377,12 @@ def test_poster_with_the_qr_area_painted_white_yields_no_barcode(written, poster
     image = poster_images["png"].copy()
     px = posters.POSTER_DPI / 25.4
     pad = 3  # mm
-    box = [(qr.x - pad) * px, (qr.y - pad) * px, (qr.x + qr.size + pad) * px,
-           (qr.y + qr.size + pad) * px]  # fmt: skip
+    box = [
+        (qr.x - pad) * px,
+        (qr.y - pad) * px,
+        (qr.x + qr.size + pad) * px,
+        (qr.y + qr.size + pad) * px,
+    ]
     before = image.crop(tuple(round(v) for v in box)).convert("L").getextrema()
     assert before == (0, 255)  # the box really held the black-and-white code
     ImageDraw.Draw(image).rectangle(box, fill="white")
@@ -358,8 +415,9 @@ def test_every_poster_character_is_in_the_font(fonts, station):
 def test_a_character_the_font_lacks_is_reported(fonts):
     assert fonts.missing(RARE) == [RARE]
     assert fonts.missing(f"六龙{RARE}村 ") == [RARE]
-    layout = poster_layout.poster(dict(STATION, name=f"六龙{RARE}村议事亭"), url_of(STATION),
-                                  fonts, TITLE)  # fmt: skip
+    layout = poster_layout.poster(
+        dict(STATION, name=f"六龙{RARE}村议事亭"), url_of(STATION), fonts, TITLE
+    )
     assert {ch for text in layout.texts() for ch in fonts.missing(text)} == {RARE}
 
 
@@ -369,8 +427,11 @@ def test_a_character_the_font_lacks_is_reported(fonts):
 def overflowing(layout: poster_layout.Layout, fonts: PosterFonts, margin: float) -> list:
     """(width in mm, text) of each Text item wider than the page less a margin each side."""
     room = layout.width - 2 * margin
-    widths = [(fonts.text_width(item.text, item.size, item.bold) * PT_TO_MM, item.text)
-              for item in layout.items if isinstance(item, Text)]  # fmt: skip
+    widths = [
+        (fonts.text_width(item.text, item.size, item.bold) * PT_TO_MM, item.text)
+        for item in layout.items
+        if isinstance(item, Text)
+    ]
     return [(round(w, 1), text) for w, text in widths if w > room]
 
 
@@ -379,12 +440,15 @@ def covering_the_code(layout: poster_layout.Layout) -> list[str]:
     (qr,) = [item for item in layout.items if isinstance(item, QRCode)]
     module = qr.size / len(qr.modules)
     top, bottom = qr.y - module, qr.y + qr.size + module
-    return [item.text for item in layout.items if isinstance(item, Text)
-            and item.y < bottom and item.y + item.size * PT_TO_MM > top]  # fmt: skip
+    return [
+        item.text
+        for item in layout.items
+        if isinstance(item, Text) and item.y < bottom and item.y + item.size * PT_TO_MM > top
+    ]
 
 
 def test_a_40_character_name_and_a_long_address_stay_on_the_page(fonts, tmp_path):
-    files, layout = posters.write_station_files(LONG, BASE_URL, tmp_path, fonts, TITLE)
+    files, layout = write_files(LONG, tmp_path, fonts)
     assert overflowing(layout, fonts, MARGIN_MM) == []
     assert covering_the_code(layout) == []
     # What a reader of the PDF sees: every word inside the margins, nothing cut off.
@@ -402,16 +466,27 @@ def test_a_40_character_name_and_a_long_address_stay_on_the_page(fonts, tmp_path
         assert decode(image) == [url_of(LONG)]
 
 
-LONGEST = {"code": "a" * 32, "name": "龙" * 40, "town": "镇" * 20, "village": "村" * 20,
-           "kind": "联络站", "address": "址" * 100}  # fmt: skip
+LONGEST = {
+    "code": "a" * 32,
+    "name": "龙" * 40,
+    "town": "镇" * 20,
+    "village": "村" * 20,
+    "kind": "联络站",
+    "address": "址" * 100,
+}
 
 
 @pytest.mark.parametrize(
     "fields",
-    [{"address": "址" * 100}, {"town": "镇" * 20}, {"town": "镇" * 20, "village": "村" * 20},
-     {"name": "W" * 40}, LONGEST],
+    [
+        {"address": "址" * 100},
+        {"town": "镇" * 20},
+        {"town": "镇" * 20, "village": "村" * 20},
+        {"name": "W" * 40},
+        LONGEST,
+    ],
     ids=["address-100", "town-20", "town-20-village-20", "name-40-wide-latin", "all-longest"],
-)  # fmt: skip
+)
 def test_fields_at_their_longest_allowed_length_stay_on_the_page_whole(fonts, fields):
     """StationForm allows a name of 40, town and village of 20, an address of 100 characters:
     at those lengths every line still fits, nothing is cut off, and no text covers the code."""
@@ -445,7 +520,7 @@ def test_a_line_too_long_to_fit_is_cut_with_an_ellipsis_not_off_the_page(fonts):
 
 
 def test_all_longest_fields_in_the_printed_files(fonts, tmp_path):
-    files, _ = posters.write_station_files(LONGEST, BASE_URL, tmp_path, fonts, TITLE)
+    files, _ = write_files(LONGEST, tmp_path, fonts)
     margin = MARGIN_MM * PT_PER_MM
     words = pdf_words(files.pdf)
     assert [w for w in words if w[0] < margin - 0.5 or w[1] > A4_PTS[0] - margin + 0.5] == []
@@ -500,8 +575,11 @@ def test_cli_posters_skip_disabled_stations_and_warn_about_missing_glyphs(instan
     assert result.returncode == 0, result.stderr
     assert f"yz-shanxia: the font lacks {RARE}" in result.stderr
     assert not list(out.glob("jz-liulong*"))
-    assert {p.name for p in out.glob("*.pdf")} == {"jz-datang.pdf", "yz-shanxia.pdf",
-                                                   "all-posters.pdf"}  # fmt: skip
+    assert {p.name for p in out.glob("*.pdf")} == {
+        "jz-datang.pdf",
+        "yz-shanxia.pdf",
+        "all-posters.pdf",
+    }
     combined = out / "all-posters.pdf"
     assert pdf_pages(combined) == 2
     found = [decode(render_pdf(combined, 150, page)) for page in (1, 2)]
@@ -525,8 +603,13 @@ def test_cli_poster_a3_unknown_code_and_loopback_warning(instance, tmp_path):
     assert not (tmp_path / "none").exists()
 
     local = tmp_path / "local"
-    loopback = feedback_cli("poster", "jz-datang", "--out", str(local),
-                            env={"FEEDBACK_BASE_URL": "http://127.0.0.1:8000"})  # fmt: skip
+    loopback = feedback_cli(
+        "poster",
+        "jz-datang",
+        "--out",
+        str(local),
+        env={"FEEDBACK_BASE_URL": "http://127.0.0.1:8000"},
+    )
     assert loopback.returncode == 0, loopback.stderr
     assert "loopback" in loopback.stderr
     with Image.open(local / "jz-datang.png") as image:

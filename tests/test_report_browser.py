@@ -21,19 +21,27 @@ CATEGORIES = ["cityscape", "cityscape", "pollution", "rural", "cityscape"]
 def report_data(live_server, instance):
     """This month's opinions at the demo stations (甲镇), two of them rated, and an admin."""
     assert feedback_cli("demo").returncode == 0
-    added = feedback_cli("user", "add", "boss", "--role", "admin", "--password-stdin",
-                         stdin="correct horse\n")  # fmt: skip
+    added = feedback_cli(
+        "user", "add", "boss", "--role", "admin", "--password-stdin", stdin="correct horse\n"
+    )
     assert added.returncode == 0, added.stderr
     db = connect(instance / "feedback.db")
     now = clock.stamp()
     db["opinions"].insert_all(
-        {"receipt": f"RPTX{'ABCDE'[n]}XXX", "station_id": 1 + n % 2,
-         "body": f"第{n}条:村口路灯坏了", "category": category, "created_at": now,
-         "channel": "form" if n % 2 else "paper",
-         "status": "answered" if n < 2 else "new", "answered_at": now if n < 2 else None,
-         "rating": "满意" if n < 2 else None, "rated_at": now if n < 2 else None}
+        {
+            "receipt": f"RPTX{'ABCDE'[n]}XXX",
+            "station_id": 1 + n % 2,
+            "body": f"第{n}条:村口路灯坏了",
+            "category": category,
+            "created_at": now,
+            "channel": "form" if n % 2 else "paper",
+            "status": "answered" if n < 2 else "new",
+            "answered_at": now if n < 2 else None,
+            "rating": "满意" if n < 2 else None,
+            "rated_at": now if n < 2 else None,
+        }
         for n, category in enumerate(CATEGORIES)
-    )  # fmt: skip
+    )
     db.close()
     return clock.now().strftime("%Y-%m")
 
@@ -94,14 +102,14 @@ def test_printing_hides_the_navigation_and_uses_a4(admin_page, live_server, repo
     assert page.locator("#bulletin svg.trend").is_visible()
     pdf = page.pdf(prefer_css_page_size=True)
     boxes = re.findall(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", pdf)
-    assert boxes and all(abs(float(w) - 595.3) < 2 and abs(float(h) - 841.9) < 2
-                         for w, h in boxes)  # fmt: skip
+    assert boxes and all(abs(float(w) - 595.3) < 2 and abs(float(h) - 841.9) < 2 for w, h in boxes)
 
 
 def test_cli_html_file_renders_offline(browser, report_data, tmp_path):
     out = tmp_path / "bulletin.html"
-    result = feedback_cli("report", "--month", report_data, "--town", "甲镇", "--format", "html",
-                          "--out", str(out))  # fmt: skip
+    result = feedback_cli(
+        "report", "--month", report_data, "--town", "甲镇", "--format", "html", "--out", str(out)
+    )
     assert result.returncode == 0, result.stderr
     context = browser.new_context(viewport={"width": 900, "height": 1200})
     page = context.new_page()

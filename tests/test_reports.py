@@ -15,7 +15,8 @@ from datetime import date, datetime
 import openpyxl
 import pytest
 
-from feedback import clock, ledger, report_charts, reports, users
+from feedback import clock, reports, users
+from feedback.render import charts, ledger
 from tests.conftest import TWO_TOWNS, sign_in
 
 NOW = datetime(2026, 3, 20, 12, 0, tzinfo=clock.CHINA)
@@ -28,8 +29,17 @@ def t(day: str, hour: str = "09:00:00") -> str:
 
 # id, station, channel, category, created, status, answered_at, rating, rated_at, body
 OPINIONS = [
-    (1, 1, "form", "cityscape", t("02-01", "00:00:00"), "merged", t("02-08", "17:00:00"),
-     "基本满意", t("02-09")),
+    (
+        1,
+        1,
+        "form",
+        "cityscape",
+        t("02-01", "00:00:00"),
+        "merged",
+        t("02-08", "17:00:00"),
+        "基本满意",
+        t("02-09"),
+    ),
     (2, 1, "form", "cityscape", t("02-10"), "merged", t("02-08", "17:00:00"), "满意", t("03-02")),
     (3, 2, "paper", "pollution", t("02-15"), "merged", None, None, None),
     (4, 2, "market", "rural", t("02-20"), "answered", t("02-21", "10:00:00"), "满意", t("02-22")),
@@ -38,31 +48,126 @@ OPINIONS = [
     (7, 1, "form", "other", t("02-12"), "spam", None, None, None),
     (8, 1, "phone", "pollution", t("02-05"), "new", None, None, None),
     (9, 2, "form", "rural", t("02-06"), "new", None, None, None),
-    (10, 1, "form", "cityscape", t("01-31", "23:59:59"), "merged", t("02-25", "10:00:00"),
-     "不满意", t("02-03")),
+    (
+        10,
+        1,
+        "form",
+        "cityscape",
+        t("01-31", "23:59:59"),
+        "merged",
+        t("02-25", "10:00:00"),
+        "不满意",
+        t("02-03"),
+    ),
     (11, 1, "form", "cityscape", t("03-01", "00:00:00"), "new", None, None, None),
-    (12, 3, "form", "cityscape", t("02-10"), "answered", t("02-10", "12:00:00"), "满意",
-     t("02-11")),
-]  # fmt: skip
+    (
+        12,
+        3,
+        "form",
+        "cityscape",
+        t("02-10"),
+        "answered",
+        t("02-10", "12:00:00"),
+        "满意",
+        t("02-11"),
+    ),
+]
 BODIES = {8: "=1+2", 9: "@SUM(A1)", 12: "乙镇独有的桥面开裂"}
 
 # id, town, number, title, tier, status, department, created, assigned, deadline, closed
 SUGGESTIONS = [
-    (1, "甲镇", "甲镇-2026-0002", "村口路灯不亮", "一般", "已办结", 1, t("01-20", "10:00:00"),
-     t("01-21"), "2026-02-19", t("02-25", "10:00:00")),
-    (2, "甲镇", "甲镇-2026-0004", "六龙村路灯", "微事", "已办结", 1, t("02-02"), t("02-03"),
-     "2026-02-09", t("02-08", "17:00:00")),
-    (3, "甲镇", "甲镇-2026-0005", "大塘村水渠", "一般", "办理中", 2, t("02-16", "10:00:00"),
-     t("02-17"), "2026-02-28", None),
-    (4, "甲镇", "甲镇-2026-0006", "-重大事项", "重大", "待交办", None, t("02-26"), None,
-     "2026-05-27", None),
-    (5, "甲镇", "甲镇-2026-0001", "垃圾清运", "微事", "已办结", 1, t("01-05"), t("01-05"),
-     "2026-01-12", t("03-05")),
-    (6, "甲镇", "甲镇-2026-0003", "一月就办完的事", "一般", "已办结", 1, t("01-03"), t("01-04"),
-     "2026-02-02", t("01-20")),
-    (7, "乙镇", "乙镇-2026-0001", "乙镇独有的桥面开裂", "一般", "办理中", 2, t("02-10"),
-     t("02-11"), "2026-02-20", None),
-]  # fmt: skip
+    (
+        1,
+        "甲镇",
+        "甲镇-2026-0002",
+        "村口路灯不亮",
+        "一般",
+        "已办结",
+        1,
+        t("01-20", "10:00:00"),
+        t("01-21"),
+        "2026-02-19",
+        t("02-25", "10:00:00"),
+    ),
+    (
+        2,
+        "甲镇",
+        "甲镇-2026-0004",
+        "六龙村路灯",
+        "微事",
+        "已办结",
+        1,
+        t("02-02"),
+        t("02-03"),
+        "2026-02-09",
+        t("02-08", "17:00:00"),
+    ),
+    (
+        3,
+        "甲镇",
+        "甲镇-2026-0005",
+        "大塘村水渠",
+        "一般",
+        "办理中",
+        2,
+        t("02-16", "10:00:00"),
+        t("02-17"),
+        "2026-02-28",
+        None,
+    ),
+    (
+        4,
+        "甲镇",
+        "甲镇-2026-0006",
+        "-重大事项",
+        "重大",
+        "待交办",
+        None,
+        t("02-26"),
+        None,
+        "2026-05-27",
+        None,
+    ),
+    (
+        5,
+        "甲镇",
+        "甲镇-2026-0001",
+        "垃圾清运",
+        "微事",
+        "已办结",
+        1,
+        t("01-05"),
+        t("01-05"),
+        "2026-01-12",
+        t("03-05"),
+    ),
+    (
+        6,
+        "甲镇",
+        "甲镇-2026-0003",
+        "一月就办完的事",
+        "一般",
+        "已办结",
+        1,
+        t("01-03"),
+        t("01-04"),
+        "2026-02-02",
+        t("01-20"),
+    ),
+    (
+        7,
+        "乙镇",
+        "乙镇-2026-0001",
+        "乙镇独有的桥面开裂",
+        "一般",
+        "办理中",
+        2,
+        t("02-10"),
+        t("02-11"),
+        "2026-02-20",
+        None,
+    ),
+]
 LINKS = {1: 2, 2: 2, 3: 3, 10: 1}  # opinion -> suggestion
 
 
@@ -77,24 +182,59 @@ def month(db, fixed_now):
     db["stations"].insert_all(TWO_TOWNS)
     db["departments"].insert_all([{"id": 1, "name": "镇城建办"}, {"id": 2, "name": "镇水利站"}])
     db["opinions"].insert_all(
-        {"id": i, "receipt": f"AAAA{i:04d}".replace("0", "B").replace("1", "C"),
-         "station_id": st, "channel": ch, "category": cat, "created_at": created,
-         "status": status, "answered_at": answered, "rating": rating, "rated_at": rated,
-         "body": BODIES.get(i, f"第{i}条意见:村里的路灯坏了"),
-         "answer": "已处理" if answered else None,
-         "phone": PHONE if i == 8 else None, "name": "张三" if i == 8 else None,
-         "consent": 1 if i == 8 else 0}
+        {
+            "id": i,
+            "receipt": f"AAAA{i:04d}".replace("0", "B").replace("1", "C"),
+            "station_id": st,
+            "channel": ch,
+            "category": cat,
+            "created_at": created,
+            "status": status,
+            "answered_at": answered,
+            "rating": rating,
+            "rated_at": rated,
+            "body": BODIES.get(i, f"第{i}条意见:村里的路灯坏了"),
+            "answer": "已处理" if answered else None,
+            "phone": PHONE if i == 8 else None,
+            "name": "张三" if i == 8 else None,
+            "consent": 1 if i == 8 else 0,
+        }
         for i, st, ch, cat, created, status, answered, rating, rated in OPINIONS
-    )  # fmt: skip
+    )
     db["suggestions"].insert_all(
-        {"id": i, "town": town, "year": 2026, "seq": int(number[-4:]), "number": number,
-         "title": title, "body": title, "category": "cityscape", "tier": tier, "status": status,
-         "department_id": dep, "created_at": created, "assigned_at": assigned,
-         "deadline": deadline, "closed_at": closed, "answer": "已修好" if closed else None,
-         "deputies": "王代表"}
-        for i, town, number, title, tier, status, dep, created, assigned, deadline, closed
-        in SUGGESTIONS
-    )  # fmt: skip
+        {
+            "id": i,
+            "town": town,
+            "year": 2026,
+            "seq": int(number[-4:]),
+            "number": number,
+            "title": title,
+            "body": title,
+            "category": "cityscape",
+            "tier": tier,
+            "status": status,
+            "department_id": dep,
+            "created_at": created,
+            "assigned_at": assigned,
+            "deadline": deadline,
+            "closed_at": closed,
+            "answer": "已修好" if closed else None,
+            "deputies": "王代表",
+        }
+        for (
+            i,
+            town,
+            number,
+            title,
+            tier,
+            status,
+            dep,
+            created,
+            assigned,
+            deadline,
+            closed,
+        ) in SUGGESTIONS
+    )
     db["suggestion_opinions"].insert_all(
         {"opinion_id": o, "suggestion_id": s, "added_at": t("02-16")} for o, s in LINKS.items()
     )
@@ -147,7 +287,9 @@ def test_february_in_jiazhen_every_figure(month):
     # Overdue at the cut-off, across month ends: 0001 (due 12 Jan, closed 5 Mar) and 0005
     # (due 28 Feb, judged on 1 Mar).
     assert [(row["number"], row["days"]) for row in r["overdue"]] == [
-        ("甲镇-2026-0001", 48), ("甲镇-2026-0005", 1)]  # fmt: skip
+        ("甲镇-2026-0001", 48),
+        ("甲镇-2026-0005", 1),
+    ]
 
     trend = {m["month"]: m for m in r["trend"]}
     assert list(trend)[0] == "2025-03" and list(trend)[-1] == "2026-02" and len(trend) == 12
@@ -173,7 +315,10 @@ def test_the_county_adds_the_other_town(month):
     assert r["area"] == "全县" and r["opinions"]["received"] == 9
     assert r["satisfaction"]["rate"].text == "75.0%"
     assert [row["number"] for row in r["overdue"]] == [
-        "甲镇-2026-0001", "乙镇-2026-0001", "甲镇-2026-0005"]  # fmt: skip
+        "甲镇-2026-0001",
+        "乙镇-2026-0001",
+        "甲镇-2026-0005",
+    ]
     assert reports.build(month, "2026-02", "乙镇")["opinions"]["received"] == 1
 
 
@@ -190,8 +335,15 @@ def test_the_running_month_is_cut_at_now(month):
 
 
 def test_an_opinion_of_this_very_second_counts(month):
-    month["opinions"].insert({"receipt": "NNNNNNNN", "station_id": 1, "body": "刚刚提交的意见",
-                              "category": "other", "created_at": clock.stamp(NOW)})  # fmt: skip
+    month["opinions"].insert(
+        {
+            "receipt": "NNNNNNNN",
+            "station_id": 1,
+            "body": "刚刚提交的意见",
+            "category": "other",
+            "created_at": clock.stamp(NOW),
+        }
+    )
     assert reports.build(month, "2026-03", "甲镇")["opinions"]["received"] == 2
 
 
@@ -200,17 +352,29 @@ def test_deadline_day_boundaries(db, fixed_now, two_town_stations):
     overdue at the month's end, one due on the 1st of the next month is not yet."""
 
     def suggestion(n: int, deadline: str, closed: str | None) -> dict:
-        return {"id": n, "town": "甲镇", "year": 2026, "seq": n, "number": f"甲镇-2026-{n:04d}",
-                "title": "边界", "body": "边界", "category": "other", "created_at": t("02-01"),
-                "deadline": deadline, "closed_at": closed,
-                "status": "已办结" if closed else "办理中"}  # fmt: skip
+        return {
+            "id": n,
+            "town": "甲镇",
+            "year": 2026,
+            "seq": n,
+            "number": f"甲镇-2026-{n:04d}",
+            "title": "边界",
+            "body": "边界",
+            "category": "other",
+            "created_at": t("02-01"),
+            "deadline": deadline,
+            "closed_at": closed,
+            "status": "已办结" if closed else "办理中",
+        }
 
-    db["suggestions"].insert_all([
-        suggestion(1, "2026-02-10", t("02-10", "23:30:00")),  # closed on its deadline day
-        suggestion(2, "2026-02-10", t("02-11", "00:10:00")),  # ten minutes late
-        suggestion(3, "2026-02-28", None),
-        suggestion(4, "2026-03-01", None),
-    ])  # fmt: skip
+    db["suggestions"].insert_all(
+        [
+            suggestion(1, "2026-02-10", t("02-10", "23:30:00")),  # closed on its deadline day
+            suggestion(2, "2026-02-10", t("02-11", "00:10:00")),  # ten minutes late
+            suggestion(3, "2026-02-28", None),
+            suggestion(4, "2026-03-01", None),
+        ]
+    )
     r = reports.build(db, "2026-02", "甲镇")
     assert r["suggestions"]["on_time"].text == "50.0%"
     assert [(row["number"], row["days"]) for row in r["overdue"]] == [("甲镇-2026-0003", 1)]
@@ -221,8 +385,10 @@ def test_no_ratings_and_nothing_closed(month):
     assert r["opinions"]["received"] == 0 and r["satisfaction"]["rate"].text == "—"
     january = reports.build(month, "2026-02", "乙镇")
     assert january["suggestions"]["completion"].text == "0.0%"
-    assert (january["suggestions"]["completion"].numerator,
-            january["suggestions"]["completion"].denominator) == (0, 1)  # fmt: skip
+    assert (
+        january["suggestions"]["completion"].numerator,
+        january["suggestions"]["completion"].denominator,
+    ) == (0, 1)
     assert january["suggestions"]["avg_days"] is None and january["suggestions"]["closed"] == 0
 
 
@@ -230,18 +396,23 @@ def test_an_empty_month_shows_dashes_not_zero_percent(db, fixed_now, app):
     with app.app_context():
         r = reports.build(db, "2025-06")
         html = _bulletin(r)
-    assert all(v == "—" for v in (r["suggestions"]["completion"].text,
-                                  r["suggestions"]["on_time"].text,
-                                  r["satisfaction"]["rate"].text))  # fmt: skip
+    assert all(
+        v == "—"
+        for v in (
+            r["suggestions"]["completion"].text,
+            r["suggestions"]["on_time"].text,
+            r["satisfaction"]["rate"].text,
+        )
+    )
     article = html.split("<article")[1]
     assert 'id="k-satisfaction">—<' in article and 'id="k-days">—<' in article
     assert "0.0%" not in article and "本月没有收到意见" in article
 
 
 def _bulletin(report: dict) -> str:
-    from feedback.report_pages import bulletin_html
+    from feedback.render import bulletin
 
-    return bulletin_html(report)
+    return bulletin.html(report)
 
 
 @pytest.mark.parametrize("bad", ["2026-13", "2026-00", "26-02", "2026/02", "abc", "", "1999-12"])
@@ -257,10 +428,10 @@ def test_a_future_month_is_refused():
 
 
 def test_charts_escape_labels_and_scale_bars():
-    svg = report_charts.bars([("<script>", 4), ("市容市貌", 2)], "按类别")
+    svg = charts.bars([("<script>", 4), ("市容市貌", 2)], "按类别")
     assert "<script>" not in svg and "&lt;script&gt;" in svg
     assert 'data-value="4"' in svg and 'width="442.0"' in svg and 'width="221.0"' in svg
-    assert report_charts.nice_step(0) == 1 and report_charts.nice_step(37) == 10
+    assert charts.nice_step(0) == 1 and charts.nice_step(37) == 10
 
 
 # --- files from the CLI ---------------------------------------------------------------
@@ -281,11 +452,18 @@ def test_cli_xlsx_ledger(month, runner, tmp_path):
     ledger_sheet = book["建议台账"]
     assert ledger_sheet.freeze_panes == "A2" and ledger_sheet["A1"].font.b
     header = [c.value for c in ledger_sheet[1]]
-    rows = {row[0]: dict(zip(header, row, strict=True))
-            for row in ledger_sheet.iter_rows(min_row=2, values_only=True)}  # fmt: skip
+    rows = {
+        row[0]: dict(zip(header, row, strict=True))
+        for row in ledger_sheet.iter_rows(min_row=2, values_only=True)
+    }
     # Alive in February: everything but 0003 (closed in January) and 乙镇's.
-    assert sorted(rows) == ["甲镇-2026-0001", "甲镇-2026-0002", "甲镇-2026-0004",
-                            "甲镇-2026-0005", "甲镇-2026-0006"]  # fmt: skip
+    assert sorted(rows) == [
+        "甲镇-2026-0001",
+        "甲镇-2026-0002",
+        "甲镇-2026-0004",
+        "甲镇-2026-0005",
+        "甲镇-2026-0006",
+    ]
     late = rows["甲镇-2026-0005"]
     assert late["办理期限"] == datetime(2026, 2, 28) and late["截止时点超期"] == "是"
     assert late["创建时间"] == datetime(2026, 2, 16, 10, 0) and late["承办单位"] == "镇水利站"
@@ -359,14 +537,18 @@ def test_cli_html_is_one_printable_file(month, runner, tmp_path):
     assert "办结率" in html and "分母为 0" in html  # the footnotes
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--month", "2026-13"], "bad month"),
-    (["--month", "2026-02", "--town", "丙镇"], "unknown town"),
-    (["--month", "2027-01"], "has not started"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--month", "2026-13"], "bad month"),
+        (["--month", "2026-02", "--town", "丙镇"], "unknown town"),
+        (["--month", "2027-01"], "has not started"),
+    ],
+)
 def test_cli_errors_name_the_bad_input(month, runner, tmp_path, args, message):
-    result = runner.invoke(args=["report", *args, "--format", "csv", "--out",
-                                 str(tmp_path / "r.csv")])  # fmt: skip
+    result = runner.invoke(
+        args=["report", *args, "--format", "csv", "--out", str(tmp_path / "r.csv")]
+    )
     assert result.exit_code == 2 and message in result.output
     assert not (tmp_path / "r.csv").exists()
 
@@ -381,7 +563,7 @@ def test_cli_unwritable_out_keeps_the_old_file(month, runner, tmp_path, monkeypa
     def refuse(*_args):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr("feedback.cli_reports.os.replace", refuse)
+    monkeypatch.setattr("feedback.cli.reports.os.replace", refuse)
     result = run_report(runner, tmp_path / "r.csv")
     assert result.exit_code == 1 and "cannot write" in result.output
     assert "Permission denied" in result.output
@@ -429,9 +611,14 @@ def test_month_picker_defaults_to_this_month(client, staff):
     assert status == 200 and 'value="2026-03"' in html and "甲镇 2026 年 3 月" in html
 
 
-@pytest.mark.parametrize(("typed", "message"), [
-    ("2026-13", "格式不对"), ("<b>x</b>", "格式不对"), ("2026-05", "还没有到"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("2026-13", "格式不对"),
+        ("<b>x</b>", "格式不对"),
+        ("2026-05", "还没有到"),
+    ],
+)
 def test_bad_month_is_a_chinese_message(client, staff, typed, message):
     sign_in(client, "jia")
     status, html = page_of(client, f"/admin/reports/?month={typed}")

@@ -13,7 +13,8 @@ import pytest
 from PIL import Image
 
 from feedback import suggestions, users
-from tests.conftest import sign_in
+from feedback.access import Access
+from tests.conftest import csrf_of, sign_in
 
 SECRETS = ("六龙村议事亭", "甲镇独有的路灯问题", "13812345678", "138****5678")
 
@@ -36,10 +37,12 @@ def crawl(client, start="/admin/") -> list[str]:
 
 @pytest.fixture
 def two_towns(app, db, runner, tmp_path):
-    db["stations"].insert_all([
-        {"id": 1, "code": "ll-01", "name": "六龙村议事亭", "town": "甲镇", "village": "六龙村"},
-        {"id": 2, "code": "yz-01", "name": "乙镇公告栏", "town": "乙镇", "village": ""},
-    ])  # fmt: skip
+    db["stations"].insert_all(
+        [
+            {"id": 1, "code": "ll-01", "name": "六龙村议事亭", "town": "甲镇", "village": "六龙村"},
+            {"id": 2, "code": "yz-01", "name": "乙镇公告栏", "town": "乙镇", "village": ""},
+        ]
+    )
     for username, town in (("jia", "甲镇"), ("yi", "乙镇")):
         users.add(db, username, "correct horse", "clerk", town)
     paper = tmp_path / "paper.csv"
@@ -47,14 +50,27 @@ def two_towns(app, db, runner, tmp_path):
     assert (
         runner.invoke(args=["opinion", "import", str(paper), "--station", "ll-01"]).exit_code == 0
     )
-    fields = {"title": "甲镇独有的路灯问题", "body": "甲镇独有的路灯问题", "category": "other",
-              "tier": "一般"}  # fmt: skip
-    suggestions.create(db, "甲镇", [1], fields, app.config["FEEDBACK_TIER_DAYS"], "jia")
+    fields = {
+        "title": "甲镇独有的路灯问题",
+        "body": "甲镇独有的路灯问题",
+        "category": "other",
+        "tier": "一般",
+    }
+    jia = Access("clerk", "甲镇", "jia")
+    suggestions.create(db, jia, [1], fields, app.config["FEEDBACK_TIER_DAYS"])
     photo = Path(app.instance_path) / "photos" / "ab" / "x.jpg"
     photo.parent.mkdir(parents=True)
     Image.new("RGB", (4, 4)).save(photo, "JPEG")
-    db["photos"].insert({"opinion_id": 1, "filename": "ab/x.jpg", "width": 4, "height": 4,
-                         "bytes": 1, "created_at": "2026-03-01T00:00:00+08:00"})  # fmt: skip
+    db["photos"].insert(
+        {
+            "opinion_id": 1,
+            "filename": "ab/x.jpg",
+            "width": 4,
+            "height": 4,
+            "bytes": 1,
+            "created_at": "2026-03-01T00:00:00+08:00",
+        }
+    )
 
 
 def test_another_towns_clerk_sees_nothing_of_this_town(app, two_towns):
@@ -73,3 +89,100 @@ def test_another_towns_clerk_sees_nothing_of_this_town(app, two_towns):
             page = response.get_data(as_text=True)
             assert response.status_code in (200, 404), url
             assert not [s for s in SECRETS if s in page], url
+
+
+def dump(db) -> dict:
+    """Every row of every table, to show that a refused POST changed nothing at all."""
+    names = [
+        row[0]
+        for row in db.execute(
+            "select name from sqlite_master where type = 'table' and name not like 'sqlite_%' "
+            "order by name"
+        )
+    ]
+    return {name: sorted(db.execute(f"select * from [{name}]"), key=repr) for name in names}
+
+
+def pending(db, opinion_id: int, station_id: int, body: str) -> None:
+    db["opinions"].insert(
+        {
+            "id": opinion_id,
+            "receipt": f"DDDDDDD{opinion_id + 1}",
+            "station_id": station_id,
+            "body": body,
+            "category": "other",
+            "created_at": "2026-03-02T09:00:00+08:00",
+        }
+    )
+    db.conn.commit()
+
+
+def test_another_towns_clerk_can_change_nothing_of_this_town(app, db, two_towns):
+    """Opinion 1 (merged into suggestion 1) and opinion 2 (pending) are 甲镇's; opinion 3 is
+    乙镇's own. Every POST of 乙镇's clerk on 甲镇's records is refused and writes nothing."""
+    pending(db, 2, 1, "甲镇独有的路灯问题又来了")
+    pending(db, 3, 2, "乙镇自己的问题")
+    yi = app.test_client()
+    sign_in(yi, "yi")
+    token = csrf_of(yi.get("/admin/").get_data(as_text=True))
+    upload = "A" * 32
+    posts = [
+        ("/admin/opinions/2/answer", {"a-csrf_token": token, "a-answer": "越权答复"}),
+        ("/admin/opinions/2/reject", {"r-csrf_token": token, "r-reason": "越权"}),
+        ("/admin/opinions/2/category", {"c-csrf_token": token, "c-category": "rural"}),
+        ("/admin/opinions/1/reveal", {"csrf_token": token}),
+        ("/admin/suggestions/merge", {"csrf_token": token, "ids": ["2"]}),
+        ("/admin/suggestions/merge", {"csrf_token": token, "ids": ["3"], "suggestion": "1"}),
+        (
+            "/admin/suggestions/create",
+            {"csrf_token": token, "opinion_ids": "2", "title": "越权", "body": "越权"}
+            | {"category": "other", "tier": "一般"},
+        ),
+        (
+            "/admin/suggestions/1/handling",
+            {"csrf_token": token, "tier": "重大", "deadline": "", "department": "越权办"}
+            | {"deputies": ""},
+        ),
+        ("/admin/suggestions/1/advance", {"csrf_token": token, "answer": "越权"}),
+        ("/admin/suggestions/1/notes", {"csrf_token": token, "note": "越权"}),
+        ("/admin/suggestions/1/remove/1", {"csrf_token": token}),
+        ("/admin/stations/1/disable", {"csrf_token": token}),
+        ("/admin/stations/1/enable", {"csrf_token": token}),
+    ]
+    before = dump(db)
+    for url, data in posts:
+        response = yi.post(url, data=data)
+        assert response.status_code in (403, 404), url
+        page = response.get_data(as_text=True)
+        assert not [s for s in SECRETS if s in page], url
+        assert dump(db) == before, url
+    # Forms that offer only the clerk's own stations refuse 甲镇's as an invalid choice.
+    confirm = {"csrf_token": token, "station": "1", "channel": "paper", "upload": upload}
+    response = yi.post("/admin/imports/confirm", data=confirm)
+    assert response.status_code == 303 and response.headers["Location"].endswith("/imports/new")
+    entered = {"csrf_token": token, "station": "1", "channel": "paper", "body": "越权录入的意见"}
+    assert yi.post("/admin/opinions/new", data=entered).status_code == 400
+    assert dump(db) == before
+
+
+def test_an_admin_cannot_mix_towns(app, db, two_towns):
+    pending(db, 2, 1, "甲镇独有的路灯问题又来了")
+    pending(db, 3, 2, "乙镇自己的问题")
+    users.add(db, "boss", "correct horse", "admin", None)
+    boss = app.test_client()
+    sign_in(boss, "boss")
+    token = csrf_of(boss.get("/admin/").get_data(as_text=True))
+    fields = {"title": "两镇合一", "body": "两镇合一", "category": "other", "tier": "一般"}
+    posts = [
+        ("/admin/suggestions/merge", {"csrf_token": token, "ids": ["2", "3"]}),
+        ("/admin/suggestions/merge", {"csrf_token": token, "ids": ["3"], "suggestion": "1"}),
+        ("/admin/suggestions/merge", {"csrf_token": token, "ids": ["2", "3"], "suggestion": "1"}),
+        ("/admin/suggestions/create", {"csrf_token": token, "opinion_ids": "2,3", **fields}),
+    ]
+    before = dump(db)
+    for url, data in posts:
+        response = boss.post(url, data=data)
+        assert response.status_code == 409, (url, data)
+        page = response.get_data(as_text=True)
+        assert "不同镇的意见不能合并" in page or "不能并入甲镇的建议" in page, (url, data)
+        assert dump(db) == before, (url, data)

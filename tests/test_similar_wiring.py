@@ -20,9 +20,15 @@ OPINIONS = [
 @pytest.fixture
 def town(db, two_town_stations):
     for n, (station, body) in enumerate(OPINIONS, start=1):
-        db["opinions"].insert({"receipt": f"DDDDDDD{'23456789'[n]}", "station_id": station,
-                               "body": body, "category": "other",
-                               "created_at": f"2026-03-0{n}T09:00:00+08:00"})  # fmt: skip
+        db["opinions"].insert(
+            {
+                "receipt": f"DDDDDDD{'23456789'[n]}",
+                "station_id": station,
+                "body": body,
+                "category": "other",
+                "created_at": f"2026-03-0{n}T09:00:00+08:00",
+            }
+        )
     users.add(db, "jia", "correct horse", "clerk", "甲镇")
 
 
@@ -62,10 +68,10 @@ def test_opinion_page_lists_similar_opinions_with_a_figure(client, town):
 def test_opinion_page_does_not_wait_for_a_warming_index(app, client, town):
     """While a worker's warm-up builds the town's index the page answers at once and says so;
     once built, the similar opinions are there."""
-    from feedback import town_index
+    from feedback import similarity_index
 
     sign_in(client, "jia")
-    lock = town_index._lock((app.config["FEEDBACK_DATABASE"], "甲镇"))
+    lock = similarity_index._lock((app.config["FEEDBACK_DATABASE"], "甲镇"))
     with lock:  # the warm-up thread holds it while building
         page = client.get("/admin/opinions/1").get_data(as_text=True)
     assert "相似意见正在准备" in page and "本镇没有相似的意见" not in page

@@ -38,8 +38,20 @@ def test_import_prints_a_slip_per_opinion_whose_qr_opens_its_status_page(
     runner, db, imported, tmp_path, size, mm
 ):
     slips = tmp_path / "slips.pdf"
-    result = runner.invoke(args=["opinion", "import", str(imported), "--station", "ll-01",
-                                 "--json", "--slips", str(slips), "--slip-size", size])  # fmt: skip
+    result = runner.invoke(
+        args=[
+            "opinion",
+            "import",
+            str(imported),
+            "--station",
+            "ll-01",
+            "--json",
+            "--slips",
+            str(slips),
+            "--slip-size",
+            size,
+        ]
+    )
     assert result.exit_code == 0, result.output
     receipts = [row["receipt"] for row in json.loads(result.stdout)]
     assert page_size_mm(slips) == mm

@@ -52,8 +52,14 @@ def _post(client, url, **data):
     return client.post(url, data={"csrf_token": token, **data})
 
 
-NEW_STATION = {"code": "xs-01", "name": "新寨村议事亭", "town": "甲镇", "village": "新寨村",
-               "kind": "议事亭", "address": "新寨村口"}  # fmt: skip
+NEW_STATION = {
+    "code": "xs-01",
+    "name": "新寨村议事亭",
+    "town": "甲镇",
+    "village": "新寨村",
+    "kind": "议事亭",
+    "address": "新寨村口",
+}
 
 
 @pytest.fixture

@@ -16,8 +16,21 @@ def codes(db):
 
 def test_add_and_list(runner, db):
     result = runner.invoke(
-        args=["station", "add", "LL-01", "六龙村议事亭", "--town", "甲镇", "--village", "六龙村",
-              "--kind", "议事亭", "--address", "村委会旁"])  # fmt: skip
+        args=[
+            "station",
+            "add",
+            "LL-01",
+            "六龙村议事亭",
+            "--town",
+            "甲镇",
+            "--village",
+            "六龙村",
+            "--kind",
+            "议事亭",
+            "--address",
+            "村委会旁",
+        ]
+    )
     assert result.exit_code == 0, result.output
     assert "https://feedback.example.gov.cn/s/ll-01" in result.output
     listed = runner.invoke(args=["station", "list", "--json"])
@@ -186,13 +199,22 @@ def test_make_seed_twice_keeps_three_demo_stations(instance, tmp_path):
     out = tmp_path / "posters"
     for _ in range(2):
         result = subprocess.run(
-            ["make", "-s", "seed", f"QRCODES={out}"], cwd=ROOT, capture_output=True, text=True,
+            ["make", "-s", "seed", f"QRCODES={out}"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
             timeout=600,
-        )  # fmt: skip
+        )
         assert result.returncode == 0, result.stdout + result.stderr
     listed = json.loads(feedback_cli("station", "list", "--json").stdout)
     assert sorted(s["code"] for s in listed) == [
-        "datang-lianluozhan", "jiazhen-gonggaolan", "liulong-ting"]  # fmt: skip
+        "datang-lianluozhan",
+        "jiazhen-gonggaolan",
+        "liulong-ting",
+    ]
     assert sorted(p.name for p in out.glob("*.pdf")) == [
-        "all-posters.pdf", "datang-lianluozhan.pdf", "jiazhen-gonggaolan.pdf",
-        "liulong-ting.pdf"]  # fmt: skip
+        "all-posters.pdf",
+        "datang-lianluozhan.pdf",
+        "jiazhen-gonggaolan.pdf",
+        "liulong-ting.pdf",
+    ]

@@ -18,28 +18,46 @@ def token(client, url="/admin/") -> str:
 
 @pytest.fixture
 def town(db, client, two_town_stations):
-    rows = [(1, "村口路灯坏了三个月"), (2, "路口的灯一直不亮"), (1, "垃圾没人清运"),
-            (3, "乙镇的路灯坏了")]  # fmt: skip
+    rows = [
+        (1, "村口路灯坏了三个月"),
+        (2, "路口的灯一直不亮"),
+        (1, "垃圾没人清运"),
+        (3, "乙镇的路灯坏了"),
+    ]
     for n, (station, body) in enumerate(rows, start=1):
-        db["opinions"].insert({"receipt": f"CCCCCCC{'23456789'[n]}", "station_id": station,
-                               "body": body, "category": "cityscape",
-                               "created_at": f"2026-03-0{n}T09:00:00+08:00"})  # fmt: skip
+        db["opinions"].insert(
+            {
+                "receipt": f"CCCCCCC{'23456789'[n]}",
+                "station_id": station,
+                "body": body,
+                "category": "cityscape",
+                "created_at": f"2026-03-0{n}T09:00:00+08:00",
+            }
+        )
     users.add(db, "jia", "correct horse", "clerk", "甲镇")
     sign_in(client, "jia")
 
 
 def merge(client, ids, **extra):
-    page = client.post("/admin/suggestions/merge",
-                       data={"csrf_token": token(client), "ids": ids, **extra})  # fmt: skip
+    page = client.post(
+        "/admin/suggestions/merge", data={"csrf_token": token(client), "ids": ids, **extra}
+    )
     return page
 
 
 def create(client, ids, title="路灯不亮", tier="一般"):
     page = text(merge(client, ids))
     fields = dict(re.findall(r'name="(\w+)" type="hidden" value="([^"]*)"', page))
-    return client.post("/admin/suggestions/create", data={
-        **fields, "title": title, "body": "多位村民反映路灯不亮", "category": "cityscape",
-        "tier": tier})  # fmt: skip
+    return client.post(
+        "/admin/suggestions/create",
+        data={
+            **fields,
+            "title": title,
+            "body": "多位村民反映路灯不亮",
+            "category": "cityscape",
+            "tier": tier,
+        },
+    )
 
 
 def test_merge_prefills_and_keeps_every_opinion_as_it_was(client, town, db):
@@ -67,8 +85,13 @@ def test_handle_to_the_end_and_the_answer_reaches_every_villager(client, town, d
     url = location + "/advance"
     refused = client.post(url, data={"csrf_token": token(client, location)})
     assert refused.status_code == 400 and "请先选定承办单位" in text(refused)
-    data = {"csrf_token": token(client, location), "tier": "微事", "deadline": "",
-            "department": "镇城建办", "deputies": "王代表"}  # fmt: skip
+    data = {
+        "csrf_token": token(client, location),
+        "tier": "微事",
+        "deadline": "",
+        "department": "镇城建办",
+        "deputies": "王代表",
+    }
     data["deadline"] = db["suggestions"].get(1)["deadline"]
     assert client.post(location + "/handling", data=data).status_code == 303
     suggestion = db["suggestions"].get(1)

@@ -20,13 +20,17 @@ def test_user_add_refuses_bad_accounts(runner, db, args, password, message):
 
 
 def test_user_add_stores_a_hash_never_the_password(runner, db):
-    result = runner.invoke(args=["user", "add", "li", "--role", "clerk", "--town", "甲镇",
-                                 "--password-stdin"], input="correct horse\n")  # fmt: skip
+    result = runner.invoke(
+        args=["user", "add", "li", "--role", "clerk", "--town", "甲镇", "--password-stdin"],
+        input="correct horse\n",
+    )
     assert result.exit_code == 0, result.output
     assert "Added clerk li (甲镇)" in result.output
     (user,) = db["users"].rows
     assert user["town"] == "甲镇" and "correct horse" not in user["password_hash"]
     assert user["password_hash"].startswith(("scrypt:", "pbkdf2:"))
-    again = runner.invoke(args=["user", "add", "li", "--role", "admin", "--password-stdin"],
-                          input="another long one\n")  # fmt: skip
+    again = runner.invoke(
+        args=["user", "add", "li", "--role", "admin", "--password-stdin"],
+        input="another long one\n",
+    )
     assert again.exit_code != 0 and "already exists" in again.output

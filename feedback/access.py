@@ -1,0 +1,134 @@
+"""Who may see and change what, for every role, in one place.
+
+Every staff read of stations, opinions, suggestions and imports goes through an Access, so
+the rule lives here once instead of in each view: an admin (the county office) sees every
+town, a clerk only their own town. A lookup returns the row or None; the web turns None into
+a plain 404, so someone outside the scope learns nothing from trying URLs, and the domain
+functions that change a record take the Access too and repeat its rule in their own SQL.
+
+A role this module does not know sees nothing: new roles (departments, deputies, a county
+level) are added here, as another way of building the same SQL condition.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlite_utils import Database
+
+ROLES = ("admin", "clerk")
+
+
+@dataclass(frozen=True)
+class Access:
+    role: str
+    town: str | None = None  # a clerk's town; None for an admin (every town)
+    username: str = "system"
+
+    @classmethod
+    def of(cls, user: dict) -> Access:
+        return cls(user["role"], user.get("town"), user.get("username", "system"))
+
+    @classmethod
+    def everything(cls, actor: str = "cli") -> Access:
+        """The CLI's access: whoever runs a command on the server sees the whole county."""
+        return cls("admin", None, actor)
+
+    @classmethod
+    def of_town(cls, town: str | None) -> Access:
+        """Reports: one town's figures, or the county's (None)."""
+        return cls("admin", None) if town is None else cls("clerk", town)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    def where(self, alias: str = "stations") -> tuple[str, list]:
+        """The rule as SQL on a table alias with a `town` column (stations, suggestions)."""
+        if self.role == "admin":
+            return "1", []
+        if self.role == "clerk" and self.town:
+            return f"{alias}.town = ?", [self.town]
+        return "0", []
+
+    def may_see_town(self, town: str) -> bool:
+        return self.role == "admin" or (self.role == "clerk" and self.town == town)
+
+    def towns(self, db: Database) -> list[str]:
+        """The towns this user may pick from: their own, or every town with a station."""
+        where, params = self.where()
+        sql = f"select distinct town from stations where {where} order by town"
+        return [row[0] for row in db.execute(sql, params)]
+
+    def stations(self, db: Database, active_only: bool = True) -> list[dict]:
+        where, params = self.where()
+        if active_only:
+            where += " and stations.active = 1"
+        return list(db.query(f"select * from stations where {where} order by town, name", params))
+
+    def station(self, db: Database, station_id: int) -> dict | None:
+        where, params = self.where()
+        return _one(db, f"select * from stations where id = ? and {where}", [station_id, *params])
+
+    def opinion(self, db: Database, opinion_id: int) -> dict | None:
+        where, params = self.where("s")
+        sql = (
+            "select o.*, s.town as town from opinions o join stations s on s.id = o.station_id "
+            f"where o.id = ? and {where}"
+        )
+        return _one(db, sql, [opinion_id, *params])
+
+    def opinions(self, db: Database, ids: list[int]) -> list[dict] | None:
+        """The given opinions with their station's name, or None unless every one is in scope."""
+        rows = [self.opinion(db, opinion_id) for opinion_id in dict.fromkeys(ids)]
+        if any(row is None for row in rows):
+            return None
+        stations = {s["id"]: s for s in self.stations(db, active_only=False)}
+        return [
+            dict(
+                row,
+                station_name=stations[row["station_id"]]["name"],
+                village=stations[row["station_id"]]["village"] or "",
+            )
+            for row in rows
+        ]
+
+    def suggestion_opinions(self, db: Database, suggestion: dict) -> list[dict]:
+        """The opinions behind a suggestion that this user may read, each checked against the
+        scope on its own: a stray link to another town's opinion (older data) never shows that
+        town's words to this town's clerk, while an admin sees it and can take it out."""
+        where, params = self.where("s")
+        sql = (
+            "select o.*, s.name as station_name from suggestion_opinions so join opinions o "
+            "on o.id = so.opinion_id join stations s on s.id = o.station_id "
+            f"where so.suggestion_id = ? and {where} order by o.id"
+        )
+        return list(db.query(sql, [suggestion["id"], *params]))
+
+    def suggestion(self, db: Database, suggestion_id: int) -> dict | None:
+        where, params = self.where("suggestions")
+        sql = f"select * from suggestions where id = ? and {where}"
+        return _one(db, sql, [suggestion_id, *params])
+
+    def suggestions(self, db: Database, open_only: bool = False) -> list[dict]:
+        where, params = self.where("s")
+        if open_only:
+            where += " and s.status != '已办结'"
+        sql = (
+            "select s.*, d.name as department, (select count(*) from suggestion_opinions so "
+            "where so.suggestion_id = s.id) as opinion_count from suggestions s left join "
+            f"departments d on d.id = s.department_id where {where} order by s.id desc"
+        )
+        return list(db.query(sql, params))
+
+    def opinion_import(self, db: Database, import_id: int) -> dict | None:
+        where, params = self.where("s")
+        sql = (
+            "select i.* from opinion_imports i join stations s on s.id = i.station_id "
+            f"where i.id = ? and {where}"
+        )
+        return _one(db, sql, [import_id, *params])
+
+
+def _one(db: Database, sql: str, params: list) -> dict | None:
+    return next(db.query(sql, params), None)

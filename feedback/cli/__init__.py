@@ -1,0 +1,40 @@
+"""The `feedback` command line (also `flask --app feedback ...`): one module per command group,
+each command with --help, --json where scripts want it, and errors that name the bad input."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask.cli import FlaskGroup
+
+
+def main() -> None:
+    from feedback import create_app
+
+    FlaskGroup(create_app=create_app, name="feedback", help="码上提 — administration.")(
+        prog_name="feedback"
+    )
+
+
+def init_app(app: Flask) -> None:
+    from feedback.cli.operations import backup_command, purge_contacts_command
+    from feedback.cli.opinions import opinion_group, similar_command
+    from feedback.cli.reports import report_command
+    from feedback.cli.service import demo_command, init_command, serve_command
+    from feedback.cli.stations import poster_command, posters_command, station_group
+    from feedback.cli.users import user_group
+
+    for command in (
+        init_command,
+        demo_command,
+        station_group,
+        opinion_group,
+        poster_command,
+        posters_command,
+        serve_command,
+        user_group,
+        similar_command,
+        backup_command,
+        purge_contacts_command,
+        report_command,
+    ):
+        app.cli.add_command(command)

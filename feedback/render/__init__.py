@@ -1,0 +1,1 @@
+"""Rendering: posters, slips, charts, the Excel ledger and fonts, as pure functions of data."""

@@ -1,0 +1,52 @@
+"""The web side: one blueprint per thing it handles, the forms, and app-wide hooks.
+
+Views parse the request, call the domain and render; they decide nothing themselves.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+
+from feedback import labels, privacy
+
+
+def init_app(app: Flask) -> None:
+    from feedback.web import (
+        auth,
+        departments,
+        home,
+        hooks,
+        imports,
+        opinions,
+        public,
+        reports,
+        stations,
+        suggestions,
+        users,
+    )
+
+    # Before any route is added: every <int:...> of every blueprint is bounded to SQLite's range.
+    app.url_map.converters["int"] = hooks.RowIdConverter
+    blueprints = (
+        hooks,
+        public,
+        auth,
+        home,
+        reports,
+        imports,
+        opinions,
+        stations,
+        suggestions,
+        users,
+        departments,
+    )
+    for module in blueprints:
+        app.register_blueprint(module.bp)
+    app.add_template_filter(privacy.mask_phone, "masked")
+    app.jinja_env.globals["channels"] = labels.CHANNELS
+    app.jinja_env.globals["csp_nonce"] = hooks.csp_nonce
+    # Every form is CSRF-checked; the villager's pages check in the form itself so that a
+    # stale token re-renders the form with what was typed instead of a bare error.
+    csrf = CSRFProtect(app)
+    csrf.exempt(public.bp)

@@ -1,0 +1,215 @@
+"""Suggestion pages: merge opinions into one, hand it to a department, follow it to the end."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from wtforms.fields.choices import SelectChoice
+
+from feedback import audit, clock, departments, labels, suggestions
+from feedback.context import categories, get_db
+from feedback.web.auth import login_required
+from feedback.web.pages import found, scope
+from feedback.web.staff_forms import AdvanceForm, HandlingForm, NoteForm, SuggestionForm
+
+bp = Blueprint("suggestions", __name__, url_prefix="/admin/suggestions")
+
+
+def _ids(raw: list[str] | str) -> list[int]:
+    values = raw.split(",") if isinstance(raw, str) else raw
+    # An id beyond SQLite's 64-bit range names no opinion (and would overflow the query).
+    numbers = [int(v) for v in values if str(v).strip().isdigit()]
+    return [n for n in numbers if n < 2**63]
+
+
+def _suggestion_form(formdata=None, **data) -> SuggestionForm:
+    form = SuggestionForm(formdata=formdata, **data) if formdata is None else SuggestionForm()
+    form.category.choices = [SelectChoice(code, label) for code, label in categories()]
+    return form
+
+
+@bp.get("/", endpoint="index")
+@login_required
+def index():
+    rows = scope().suggestions(get_db())
+    return render_template(
+        "admin/suggestions.html", rows=rows, overdue=suggestions.overdue_ids(rows)
+    )
+
+
+def _refused(error: suggestions.SuggestionError, status: int = 409):
+    """A refused change as a page: 404 when the record is not there for this user, else the
+    reason in Chinese."""
+    if isinstance(error, suggestions.Missing):
+        abort(404)
+    return render_template("admin/message.html", message=str(error)), status
+
+
+@bp.post("/merge")
+@login_required
+def merge():
+    """From the inbox: new suggestion from the ticked opinions, or add them to an open one."""
+    db = get_db()
+    ids = _ids(request.form.getlist("ids"))
+    if not ids:
+        return redirect(url_for("opinions.opinions"), 303)
+    current = scope()
+    chosen = found(current.opinions(db, ids))
+    target = request.form.get("suggestion", type=int)
+    try:
+        if target:
+            suggestion = found(current.suggestion(db, target))
+            suggestions.add_opinions(db, current, suggestion["id"], ids)
+            return redirect(url_for("suggestions.show", suggestion_id=suggestion["id"]), 303)
+        proposal = suggestions.draft(chosen, dict(categories()))
+    except suggestions.SuggestionError as error:
+        return _refused(error)
+    form = _suggestion_form(None, opinion_ids=",".join(map(str, ids)), **proposal)
+    return render_template("admin/suggestion_new.html", form=form, opinions=chosen)
+
+
+@bp.post("/create")
+@login_required
+def create():
+    db = get_db()
+    current = scope()
+    form = _suggestion_form(request.form)
+    ids = _ids(form.opinion_ids.data or "")
+    chosen = found(current.opinions(db, ids)) if ids else []
+    if form.validate_on_submit() and ids:
+        try:
+            suggestion_id = suggestions.create(
+                db, current, ids, form.data, current_app.config["FEEDBACK_TIER_DAYS"]
+            )
+        except suggestions.SuggestionError as error:
+            return _refused(error)
+        return redirect(url_for("suggestions.show", suggestion_id=suggestion_id), 303)
+    return render_template("admin/suggestion_new.html", form=form, opinions=chosen), 400
+
+
+def _page(db, suggestion: dict, status: int = 200, **forms):
+    linked = scope().suggestion_opinions(db, suggestion)
+    row = db.execute(
+        "select name from departments where id = ?", [suggestion["department_id"]]
+    ).fetchone()
+    department = row[0] if row else ""
+    handling = forms.get("handling") or HandlingForm(
+        formdata=None,
+        tier=suggestion["tier"],
+        deadline=suggestion["deadline"],
+        department=department,
+        deputies=suggestion["deputies"],
+    )
+    history = audit.history(db, "suggestion", suggestion["id"])
+    notes = list(
+        db.query(
+            "select * from suggestion_notes where suggestion_id = ? order by id", [suggestion["id"]]
+        )
+    )
+    stations = sorted({o["station_name"] for o in linked})
+    return render_template(
+        "admin/suggestion.html",
+        suggestion=suggestion,
+        linked=linked,
+        stations=stations,
+        handling=handling,
+        note_form=forms.get("note") or NoteForm(formdata=None),
+        advance_form=forms.get("advance") or AdvanceForm(formdata=None),
+        next_status=labels.NEXT_STATUS.get(suggestion["status"]),
+        history=history,
+        notes=notes,
+        department=department,
+        overdue=suggestions.is_overdue(suggestion, clock.now().date()),
+        departments=departments.active_names(db),
+        categories=dict(categories()),
+        error=forms.get("error"),
+    ), status
+
+
+@bp.get("/<int:suggestion_id>")
+@login_required
+def show(suggestion_id: int):
+    db = get_db()
+    return _page(db, found(scope().suggestion(db, suggestion_id)))
+
+
+@bp.post("/<int:suggestion_id>/handling")
+@login_required
+def set_handling(suggestion_id: int):
+    db = get_db()
+    current = scope()
+    suggestion = found(current.suggestion(db, suggestion_id))
+    form = HandlingForm()
+    if not form.validate_on_submit():
+        return _page(db, suggestion, 400, handling=form)
+    changes = {"tier": form.tier.data, "deputies": form.deputies.data or ""}
+    if form.tier.data != suggestion["tier"] and form.deadline.data == suggestion["deadline"]:
+        start = date.fromisoformat(suggestion["created_at"][:10])
+        tier_days = current_app.config["FEEDBACK_TIER_DAYS"]
+        changes["deadline"] = suggestions.deadline_for(form.tier.data, start, tier_days)
+    elif form.deadline.data:
+        changes["deadline"] = form.deadline.data
+    try:
+        suggestions.update(db, current, suggestion_id, changes, form.department.data)
+    except departments.DepartmentError as error:
+        form.department.errors.append(str(error))
+        return _page(db, suggestion, 400, handling=form)
+    except suggestions.SuggestionError as error:
+        return _refused(error)
+    return redirect(url_for("suggestions.show", suggestion_id=suggestion_id), 303)
+
+
+@bp.post("/<int:suggestion_id>/advance")
+@login_required
+def advance(suggestion_id: int):
+    db = get_db()
+    current = scope()
+    suggestion = found(current.suggestion(db, suggestion_id))
+    form = AdvanceForm()
+    # The status the clerk saw when the page was drawn: a double tap moves it one step only.
+    expected = request.form.get("expected")
+    if expected not in labels.SUGGESTION_STATUSES:
+        expected = suggestion["status"]
+    if form.validate_on_submit():
+        try:
+            suggestions.advance(db, current, suggestion_id, expected, form.answer.data)
+        except suggestions.Stale as error:
+            return _refused(error)
+        except suggestions.SuggestionError as error:
+            if isinstance(error, suggestions.Missing):
+                abort(404)
+            return _page(db, suggestion, 400, advance=form, error=str(error))
+        return redirect(url_for("suggestions.show", suggestion_id=suggestion_id), 303)
+    return _page(db, suggestion, 400, advance=form)
+
+
+@bp.post("/<int:suggestion_id>/notes")
+@login_required
+def note(suggestion_id: int):
+    db = get_db()
+    current = scope()
+    suggestion = found(current.suggestion(db, suggestion_id))
+    form = NoteForm()
+    if not form.validate_on_submit():
+        return _page(db, suggestion, 400, note=form)
+    try:
+        suggestions.add_note(db, current, suggestion_id, form.note.data)
+    except suggestions.SuggestionError as error:
+        return _refused(error)
+    return redirect(url_for("suggestions.show", suggestion_id=suggestion_id), 303)
+
+
+@bp.post("/<int:suggestion_id>/remove/<int:opinion_id>")
+@login_required
+def remove(suggestion_id: int, opinion_id: int):
+    db = get_db()
+    current = scope()
+    suggestion = found(current.suggestion(db, suggestion_id))
+    try:
+        suggestions.remove_opinion(db, current, suggestion_id, opinion_id)
+    except suggestions.Missing as error:
+        return _page(db, suggestion, 404, error=str(error))
+    except suggestions.SuggestionError as error:
+        return _page(db, suggestion, 409, error=str(error))
+    return redirect(url_for("suggestions.show", suggestion_id=suggestion_id), 303)

@@ -1,0 +1,119 @@
+"""Staff accounts in the browser (admins only). Every change goes through feedback.users,
+which checks it and writes the audit log."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, g, render_template, url_for
+from flask_wtf import FlaskForm
+
+from feedback import audit, users
+from feedback.context import get_db
+from feedback.web.auth import admin_required
+from feedback.web.pages import submit
+from feedback.web.staff_forms import NewUserForm, PasswordFields, RoleFields
+
+bp = Blueprint("users", __name__, url_prefix="/admin")
+
+
+def _towns(db) -> list[str]:
+    return [row[0] for row in db.execute("select distinct town from stations order by town")]
+
+
+def _users_page(form: NewUserForm | None = None, error: str | None = None, status: int = 400):
+    db = get_db()
+    return render_template(
+        "admin/users.html",
+        rows=users.listing(db),
+        towns=_towns(db),
+        form=form or NewUserForm(formdata=None),
+        error=error,
+    ), status
+
+
+@bp.get("/users")
+@admin_required
+def user_list():
+    return _users_page(status=200)
+
+
+@bp.post("/users")
+@admin_required
+def user_add():
+    form = NewUserForm()
+    return submit(
+        form,
+        lambda: users.add(
+            get_db(),
+            form.username.data,
+            form.password.data,
+            form.role.data,
+            form.town.data,
+            actor=g.user["username"],
+        ),
+        _users_page,
+        lambda user: url_for("users.user_page", user_id=user["id"], added=1),
+    )
+
+
+def _account(user_id: int) -> dict:
+    return users.find(get_db(), user_id) or abort(404)
+
+
+def _user_page(user: dict, error: str | None = None, status: int = 400, **forms):
+    db = get_db()
+    role_form = forms.get("role") or RoleFields(formdata=None, role=user["role"], town=user["town"])
+    return render_template(
+        "admin/user.html",
+        account=user,
+        towns=_towns(db),
+        role_form=role_form,
+        password_form=forms.get("password") or PasswordFields(formdata=None),
+        history=audit.history(db, "user", user["id"]),
+        error=error,
+    ), status
+
+
+@bp.get("/users/<int:user_id>")
+@admin_required
+def user_page(user_id: int):
+    return _user_page(_account(user_id), status=200)
+
+
+@bp.post("/users/<int:user_id>/role")
+@admin_required
+def user_role(user_id: int):
+    user, form = _account(user_id), RoleFields()
+    return submit(
+        form,
+        lambda: users.change_role(
+            get_db(), user, form.role.data, form.town.data, g.user["username"]
+        ),
+        lambda form, error: _user_page(user, error, role=form),
+        url_for("users.user_page", user_id=user_id),
+    )
+
+
+@bp.post("/users/<int:user_id>/password")
+@admin_required
+def user_password(user_id: int):
+    user, form = _account(user_id), PasswordFields()
+    return submit(
+        form,
+        lambda: users.set_password(get_db(), user, form.password.data, g.user["username"]),
+        lambda form, error: _user_page(user, error, password=form),
+        url_for("users.user_page", user_id=user_id),
+    )
+
+
+@bp.post("/users/<int:user_id>/<any(enable, disable):action>")
+@admin_required
+def user_active(user_id: int, action: str):
+    user = _account(user_id)
+    if user["id"] == g.user["id"]:
+        return _user_page(user, "不能停用自己正在用的账号")
+    return submit(
+        FlaskForm(),
+        lambda: users.set_active(get_db(), user, action == "enable", g.user["username"]),
+        lambda form, error: _user_page(user, error),
+        url_for("users.user_page", user_id=user_id),
+    )
