@@ -79,13 +79,15 @@ def create(
     photos: list[Photo] = (),  # type: ignore[assignment]
     *,
     entered_by: str | None = None,  # staff who typed it in: logged in the same transaction
+    limits: ratelimit.Sequence[ratelimit.Bucket] = (),
 ) -> Stored:
     """Store an opinion and its photos atomically; a repeated token returns the first one.
 
     Photo files are written before the transaction and removed again if it fails, so there
-    is never an opinion without its photos nor a photo without its opinion. Rate limits are
-    not checked here: a villager's submission was counted by `admit` before its photos were
-    decoded; imports by staff are not limited.
+    is never an opinion without its photos nor a photo without its opinion. `limits` are
+    checked and counted in the same transaction, after the replay check (a retry is answered
+    even over the limit): a submission with photos was counted by `admit` before its photos
+    were decoded and passes none; imports by staff are not limited.
     """
     files = [(new_filename(), photo) for photo in photos]
     written: list[Path] = []
@@ -96,6 +98,8 @@ def create(
             earlier = _replay(db, new)  # a double tap or a retry after a timeout
             if earlier:
                 raise _Replayed(earlier)
+            if limits and not ratelimit.charge(db, limits):
+                raise RateLimited()
             opinion_id, _receipt = insert(db, new)
             if entered_by:
                 audit.record(

@@ -96,6 +96,8 @@ def station_form(code: str):
     db = get_db()
     new = _new_opinion(station, form)
     try:
+        if not uploads:  # nothing costly left: count and store in one transaction
+            return _success(opinions.create(db, photo_dir(), new, limits=_limits()))
         earlier = opinions.admit(db, new, _limits())
     except opinions.RateLimited:
         return _failure(station, form, 429, TOO_OFTEN, bool(uploads))
