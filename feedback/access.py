@@ -16,8 +16,6 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
-ROLES = ("admin", "clerk")
-
 
 @dataclass(frozen=True)
 class Access:
@@ -30,18 +28,9 @@ class Access:
         return cls(user["role"], user.get("town"), user.get("username", "system"))
 
     @classmethod
-    def everything(cls, actor: str = "cli") -> Access:
-        """The CLI's access: whoever runs a command on the server sees the whole county."""
-        return cls("admin", None, actor)
-
-    @classmethod
     def of_town(cls, town: str | None) -> Access:
         """Reports: one town's figures, or the county's (None)."""
         return cls("admin", None) if town is None else cls("clerk", town)
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role == "admin"
 
     def where(self, alias: str = "stations") -> tuple[str, list]:
         """The rule as SQL on a table alias with a `town` column (stations, suggestions)."""
@@ -50,15 +39,6 @@ class Access:
         if self.role == "clerk" and self.town:
             return f"{alias}.town = ?", [self.town]
         return "0", []
-
-    def may_see_town(self, town: str) -> bool:
-        return self.role == "admin" or (self.role == "clerk" and self.town == town)
-
-    def towns(self, db: Database) -> list[str]:
-        """The towns this user may pick from: their own, or every town with a station."""
-        where, params = self.where()
-        sql = f"select distinct town from stations where {where} order by town"
-        return [row[0] for row in db.execute(sql, params)]
 
     def stations(self, db: Database, active_only: bool = True) -> list[dict]:
         where, params = self.where()
