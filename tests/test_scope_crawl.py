@@ -186,3 +186,13 @@ def test_an_admin_cannot_mix_towns(app, db, two_towns):
         page = response.get_data(as_text=True)
         assert "不同镇的意见不能合并" in page or "不能并入甲镇的建议" in page, (url, data)
         assert dump(db) == before, (url, data)
+
+
+def test_staff_outside_their_scope_are_not_told_about_qr_codes(app, two_towns):
+    """Another town's record is a 404 that speaks to staff, not the villagers' poster text."""
+    client = app.test_client()
+    sign_in(client, "yi")
+    response = client.get("/admin/opinions/1")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 404
+    assert "不在您的账号可以查看的范围内" in page and "二维码" not in page

@@ -93,12 +93,15 @@ def http_error(error: HTTPException):
     from feedback.web.public import wants_json
 
     title, advice = ERROR_TEXT.get(error.code or 500, ERROR_TEXT[500])
+    if error.code == 404 and request.path.startswith("/admin/"):
+        advice = STAFF_NOT_FOUND  # staff are not told about QR codes on a poster
     advice = getattr(error, "zh", advice)  # refuse() says what was wrong with the request
     if wants_json():
         return jsonify(error=title, fields={}), error.code
     return render_template("errors/error.html", title=title, advice=advice), error.code
 
 
+STAFF_NOT_FOUND = "要找的记录不存在,或不在您的账号可以查看的范围内。请回到列表重新进入。"
 ERROR_TEXT = {
     400: ("请求有误", "请回到上一页重新操作。"),
     404: (
