@@ -238,7 +238,7 @@ def groups_at(n: int, folder: Path, old_too: bool, repeat: int) -> None:
     ours_s, groups = best_of(repeat, lambda: similarity_index.pending_groups(db, str(path), TOWN))
     page_s, _ = best_of(repeat, page)
     line = f"{n:>9,}{{:>10.2f}}{{:>9.1f}}"
-    grouped = sum(len(g) for g in groups)
+    grouped = sum(len(g.members) for g in groups)
     print(f"{'floor: read pending rows, walk features':44}" + line.format(floor_s, 1.0))
     print(
         f"{'ours: pending_groups()':44}" + line.format(ours_s, ours_s / floor_s),

@@ -178,6 +178,11 @@ def get_active(db: Database, code: str) -> dict | None:
     return station if station and station["active"] else None
 
 
+def towns(db: Database) -> list[str]:
+    """Every town with a station: the towns the service knows."""
+    return [row[0] for row in db.execute("select distinct town from stations order by town")]
+
+
 def list_stations(db: Database, town: str | None = None, active_only: bool = False) -> list[dict]:
     where, params = [], []
     if town:

@@ -1,6 +1,7 @@
 """Similarity where clerks meet it: `feedback similar`, the opinion page, the groups page."""
 
 import json
+import re
 
 import pytest
 
@@ -45,6 +46,43 @@ def test_similar_command_finds_the_same_problem_in_the_same_town(runner, town):
     assert "我们村路口的灯一直不亮" in text
     missing = runner.invoke(args=["similar", "999"])
     assert missing.exit_code != 0 and "no opinion with id 999" in missing.output
+
+
+def test_groups_command_lists_the_groups_the_page_shows(client, runner, town):
+    result = runner.invoke(args=["groups", "--town", "甲镇", "--json"])
+    assert result.exit_code == 0, result.output
+    found = json.loads(result.stdout)
+    assert found[0]["ids"] == [1, 2, 5] and 0 < found[0]["score"] <= 1
+    assert all(3 not in g["ids"] or 4 not in g["ids"] for g in found)  # 大塘村 vs 六龙村
+    assert all(6 not in g["ids"] for g in found)  # another town
+    sign_in(client, "jia")
+    page = client.get("/admin/groups").get_data(as_text=True)
+    shown = [
+        sorted(int(i) for i in re.findall(r'name="ids" value="(\d+)"', card))
+        for card in page.split('class="card group"')[1:]
+    ]
+    assert shown == [g["ids"] for g in found]
+    assert f"相似度 {found[0]['score']:.2f}" in page
+    text = runner.invoke(args=["groups", "--town", "甲镇"]).output
+    assert "Group 1: 3 opinions" in text and "我们村路口的灯一直不亮" in text
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["groups", "--town", "甲鎮"], "unknown town '甲鎮' (known: 乙镇, 甲镇)"),
+        (["groups"], "Missing option '--town'"),
+    ],
+)
+def test_groups_command_names_a_bad_town(runner, town, args, message):
+    result = runner.invoke(args=args)
+    assert result.exit_code == 2 and message in result.output
+
+
+def test_groups_command_says_when_there_is_nothing_to_group(runner, db, two_town_stations):
+    result = runner.invoke(args=["groups", "--town", "乙镇"])
+    assert result.exit_code == 0 and "No groups among the pending opinions of 乙镇" in result.output
+    assert json.loads(runner.invoke(args=["groups", "--town", "乙镇", "--json"]).stdout) == []
 
 
 def test_same_complaint_at_another_village_is_not_grouped(client, town):

@@ -17,7 +17,7 @@ def main() -> None:
 
 def init_app(app: Flask) -> None:
     from feedback.cli.operations import backup_command, purge_contacts_command
-    from feedback.cli.opinions import opinion_group, similar_command
+    from feedback.cli.opinions import groups_command, opinion_group, similar_command
     from feedback.cli.reports import report_command
     from feedback.cli.service import demo_command, init_command, serve_command
     from feedback.cli.stations import poster_command, posters_command, station_group
@@ -33,6 +33,7 @@ def init_app(app: Flask) -> None:
         serve_command,
         user_group,
         similar_command,
+        groups_command,
         backup_command,
         purge_contacts_command,
         report_command,

@@ -197,3 +197,30 @@ def similar_command(opinion_id: int, limit: int, as_json: bool) -> None:
         click.echo("No similar opinions")
     for row in found:
         click.echo(f"#{row['id']:<8} {row['score']:.3f}  {row['station_name']}  {row['body']}")
+
+
+@click.command("groups")
+@click.option("--town", required=True, help="The town whose pending opinions to group.")
+@click.option("--json", "as_json", is_flag=True, help='Print [{"ids": [...], "score": ...}].')
+@with_appcontext
+def groups_command(town: str, as_json: bool) -> None:
+    """The groups of similar pending opinions of a town, best first, as the staff groups page
+    shows them; an opinion in no group is not listed."""
+    db = get_db()
+    towns = stations.towns(db)
+    if town not in towns:
+        raise click.BadParameter(
+            f"unknown town {town!r} (known: {', '.join(towns) or 'none yet'})",
+            param_hint="'--town'",
+        )
+    found = similarity_index.pending_groups(db, current_app.config["FEEDBACK_DATABASE"], town)
+    if as_json:
+        rows = [{"ids": [o["id"] for o in g.members], "score": g.score} for g in found]
+        click.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    if not found:
+        click.echo(f"No groups among the pending opinions of {town}")
+    for number, group in enumerate(found, 1):
+        click.echo(f"Group {number}: {len(group.members)} opinions, score {group.score:.3f}")
+        for row in group.members:
+            click.echo(f"  #{row['id']:<8} {row['station_name']}  {row['body']}")
