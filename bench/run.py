@@ -26,8 +26,8 @@ def benchmarks() -> dict[str, Path]:
     """name -> path of every benchmark module, in name order."""
     found = {}
     for path in sorted(BENCH.glob("*.py")):
-        if path.name == Path(__file__).name:
-            continue
+        if path.name == Path(__file__).name or path.name.startswith("tune_"):
+            continue  # tune_*.py choose constants on development data; they are not figures
         if 'if __name__ == "__main__":' in path.read_text(encoding="utf-8"):
             found[path.stem] = path
     return found
