@@ -27,7 +27,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from feedback import similarity  # noqa: E402
+from feedback import places, similarity, similarity_lexicon  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 
@@ -202,7 +202,7 @@ def content_bigrams(items: list[Item]) -> np.ndarray:
     for item in items:
         text = similarity.normalise(item.body)
         places, spans = similarity.extract_places(text)
-        counts = similarity.feature_counts(text, spans, places)
+        counts = similarity_lexicon.feature_counts(text, spans, places)
         docs.append(Counter({f: c for f, c in counts.items() if not f.startswith("#")}))
     return tfidf_cosine(docs)
 
@@ -234,7 +234,7 @@ def engine(items: list[Item]) -> np.ndarray:
 # --- places -------------------------------------------------------------------------------
 
 _SUFFIXES = sorted(
-    similarity._AREA_SUFFIX.split("|") + similarity._LINE_SUFFIX.split("|"), key=len, reverse=True
+    places.AREA_SUFFIX.split("|") + places.LINE_SUFFIX.split("|"), key=len, reverse=True
 )
 
 

@@ -16,102 +16,28 @@ An inverted index (feature -> opinion ids) means a query only touches opinions t
 reasonably rare feature; posting lists longer than `max_postings` are not walked (the candidates
 they would add are found through rarer features or the same place, and every candidate is then
 rescored exactly, common features included). Pure logic: no Flask, no database access beyond
-rows handed in, so the CLI, the web and the tests share it.
+rows handed in, so the CLI, the web and the tests share it. The lexicon and the features live
+in feedback.similarity_lexicon, the place names in feedback.places.
 """
 
 from __future__ import annotations
 
-import bisect
 import hashlib
-import heapq
 import json
 import math
 import re
 import struct
 import sys
-import unicodedata
 from array import array
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import pairwise
 
+from feedback.places import AREA_SUFFIX, extract_places, normalise
+from feedback.similarity_lexicon import content_features, feature_counts, weight
 
-def _words(text: str) -> tuple[str, ...]:
-    """Word lists are written as one spaced string: short to read, easy to extend."""
-    return tuple(text.split())
-
-
-# --- The concept lexicon -------------------------------------------------------------------
-# Concept -> surface words villagers use for it. A surface may belong to several concepts
-# ("不亮" is both a lamp and a breakage). Matching is leftmost-longest, so "路灯" wins over "灯"
-# and "影响" (mapped to nothing) stops "响" from reading as noise. Kept as data here so it ships
-# with the package and is easy to extend when clerks report a miss.
-_LEXICON: dict[str, str] = {
-    "LAMP": "路灯 街灯 路等 灯 太阳能灯 照明 灯泡 不亮 灯光 亮化",
-    "DARK": "黑灯瞎火 漆黑 黑漆漆 黑咕隆咚 摸黑 太黑 一片黑 看不见 黑乎乎 黑黢黢 不亮 灭",
-    "BROKEN": (
-        "坏 损坏 失灵 不能用 没法用 莫得用 没得用 冇用 不亮 灭 不工作 断 没人修 修一下 修一修 维修"
-    ),
-    "GARBAGE": (
-        "垃圾 垃极 拉圾 垃鸡 环卫 环卫车 垃圾车 收垃圾 垃圾桶 垃圾池 垃圾站 垃圾堆 清运 "
-        "堆成山 乱倒 乱扔 拉走 没人收 没人拉 保洁 卫生"
-    ),
-    "SMELL": "臭 发臭 臭气 臭气熏天 异味 味道大 臭烘烘 臭死",
-    "NOISE": (
-        "噪音 躁音 燥音 噪声 吵 太吵 吵死 吵得 睡不着 没法睡 睡不好 轰隆 轰隆隆 轰轰 响 "
-        "打桩 喇叭 音响 广场舞"
-    ),
-    "NUISANCE": "扰民 影响休息 受不了",
-    "CONSTRUCTION": "施工 工地 打桩 搅拌机 装修 挖机 机器 石料厂 碎石场 砂场 采石场",
-    "NIGHT": "半夜 夜里 深夜 整夜 晚上 夜间 凌晨 十二点 通宵",
-    "CRACK": "裂缝 开裂 裂开 裂痕 裂 缝",
-    "BRIDGE": "桥 桥面 桥墩 桥梁 石板桥 栏杆 护栏",
-    "COLLAPSE": "垮 塌 倒塌 快倒 怕倒 冲垮 晃",
-    "DANGER": "危险 不安全 吓人 吓死人 隐患",
-    "SMOKE": "油烟 油姻 油菸 烟子 排烟 冒烟 烟囱 油味 呛 熏 烧烤 油烟味",
-    "EATERY": "饭店 饭馆 餐馆 餐厅 烧烤店 小炒 烧腊 炒菜 大排档 食堂 小吃",
-    "TAPWATER": "自来水 水龙头 水管 水质 饮用水 喝的水 吃水 锈水",
-    "DIRTYWATER": "发黄 黄黄 黄的 黄色 洗黄 浑浊 浑 锈 铁锈 沉淀 渣 水垢 异味 锈水",
-    "WATERCUT": "停水 没水喝 断水 水压",
-    "ROAD": "路面 村道 水泥路 土路 泥巴路 马路 道路 公路 的路 烂路 路烂 修路 硬化",
-    "POTHOLE": "坑 坑洼 坑坑洼洼 烂 积水 陷 难走 颠 泥泞 不成样子",
-    "DOG": "狗 野狗 流浪狗 疯狗 狂犬 恶狗 狗群",
-    "BITE": "咬 咬伤 伤人 追人 咬人 狂犬疫苗",
-    "RIVER": "河 河道 河沟 小河 河水 河里 溪 水塘 池塘",
-    "POLLUTION": "污染 排污 污水 粪水 偷排 变色 黑水 水是黑的 脏 搞脏",
-    "DEADFISH": "死鱼 翻白肚 鱼死 鱼都死",
-    "STALL": "摆摊 摊 摊贩 小贩 菜贩 占道 占道经营 人行道 赶集 赶圩 流动摊",
-    "PARKING": "停车 车位 停车位 乱停 停放 停车难 没地方停",
-    "BLOCKED": "堵 堵死 挡 过不去 堵塞 堵了",
-    "MEDICAL": (
-        "医保 医疗保险 新农合 合作医疗 报销 看病 医院 门诊 住院 转诊 医保卡 报不了 卫生院 药费"
-    ),
-    "WAGE": "工资 工钱 欠薪 拖欠 不给钱 包工头 老板跑 农民工 讨薪 拖着不给 要不到",
-    "SCHOOLBUS": "校车 接送 面包车 超载",
-    "CHILD": "娃儿 娃 细伢子 伢 小孩 孩子 学生 小学生 娃娃",
-    "SCHOOL": "上学 放学 学校 读书",
-    "IRRIGATION": "灌溉 水渠 沟渠 抽水 放水 浇水 浇不上 缺水 干死 旱 没水 水泵 抽水泵 放不进水",
-    "FIELD": "田 稻田 农田 秧苗 庄稼 地里 田里 秧",
-    "HOUSE": "危房 土坯房 老房子 房子 墙 墙体 危房改造 漏水 屋顶 瓦房",
-    "ELDER": "老人 老人家 老倌 老年人 老头",
-    "SIGNAL": "信号 网络 没网 宽带 手机信号",
-    "WELFARE": "低保 补助 补贴 救助 五保 养老金",
-    "LAND": "宅基地 征地 土地 承包地 占地",
-    "TOILET": "厕所 旱厕 公厕 化粪池",
-    "FLOOD": "内涝 淹 水淹 排水 下水道",
-    "BUS": "公交 班车 客车 坐车难",
-    "BURNING": "烧秸秆 焚烧 烧垃圾",
-    "LIVESTOCK": "养猪场 养鸡场 猪场 牛粪 鸡粪",
-    "SLOW": "好久 一直 多久 几个月 三个月 半个月 好几年 好多年 没人管 冇人管 没人理",
-}
-CONCEPTS: dict[str, tuple[str, ...]] = {c: _words(s) for c, s in _LEXICON.items()}
-# Surfaces that must not be read as their characters' concepts.
-BLOCKERS: tuple[str, ...] = ("影响", "响应", "红绿灯", "缝纫", "坏人", "河南", "回响", "田野")
-
-CONCEPT_WEIGHT = 3.0  # a concept is worth three bigrams: it is what survives paraphrase
-BIGRAM_WEIGHT = 1.0
 PLACE_BOOST = 1.2  # both name a place and at least one is shared
 SAME_VILLAGE_BOOST = 1.1  # no conflicting names, same station village
 PLACE_CONFLICT = 0.25  # both name places, none shared: almost surely two problems
@@ -119,169 +45,6 @@ VILLAGE_CONFLICT = 0.45  # different station villages, nothing explicit to compa
 # Score from which two opinions may share a group: on tests/data/similar_opinions.json it gives
 # pure groups (no topic mixed) while keeping ~86% of topic-mate pairs together.
 GROUP_THRESHOLD = 0.3
-
-# --- Places ----------------------------------------------------------------------------------
-_AREA_SUFFIX = "社区|小区|花园|新村|村|屯|寨|苑"
-_LINE_SUFFIX = "大道|路|街|巷|桥|组"
-# A name's own characters never include a suffix: "那坡屯进屯" is 那坡屯 and a verb.
-_AREA_RE = re.compile(rf"((?:(?![村屯寨区苑])[\u4e00-\u9fff0-9]){{1,4}})({_AREA_SUFFIX})")
-# 路灯 / 路面 / 桥面 are things, not places: 路 followed by these is not a road name.
-_LINE_RE = re.compile(
-    rf"((?:(?![村屯寨区路街巷桥组])[\u4e00-\u9fff0-9]){{1,4}})({_LINE_SUFFIX})"
-    r"(?!灯|面|费|况|线|人|墩|梁|上有)"
-)
-_SPLIT_RE = re.compile("的|那座|这座|那个|这个|那条|这条|那家|这家|那边|这边|那段|这段")
-# Words before a suffix that are not part of a name (我们村, 进村, 去石桥村...).
-_LEAD = _words(
-    "我们 咱们 你们 他们 隔壁 附近 旁边 对面 村里 镇上 县里 通往 去往 我 咱 们 你 他 "
-    "在 是 到 去 从 和 跟 对 给 把 被 就 都 也 还 又 说 里 个 条 座 家 边 头 口 进 出 "
-    "过 往 向 离 靠 住 全 整 本 各 每 该 有 没 邻 请 修 回 一下 反映 走 希望"
-)
-# Words that look like names before a suffix but are not (马路, 水泥路, 农村, 老桥...).
-_NOT_NAMES = frozenset(
-    _words(
-        "马 公 水泥 土 泥巴 农 新农 乡 山 小 老 大 河 石板路 村 进 一 这 那 哪 每 乡村 城 铁 过河"
-    )
-)
-_NUMERAL = re.compile(r"^[0-9一二三四五六七八九十]+$")
-
-
-@lru_cache(maxsize=65536)
-def _is_name(name: str) -> bool:
-    """Not a generic word, and not a phrase of the problem ("看不见路" is no road's name)."""
-    if name in _NOT_NAMES:
-        return False
-    return _PHRASE_RE.search(name) is None
-
-
-def normalise(text: str) -> str:
-    """NFKC (full-width digits and letters), lower case, whitespace and punctuation as one space.
-
-    Punctuation becomes a boundary rather than vanishing so that bigrams and place names do
-    not run across two clauses.
-    """
-    text = unicodedata.normalize("NFKC", text or "").lower()
-    return re.sub(r"[^\w]+|_", " ", text).strip()
-
-
-@lru_cache(maxsize=65536)
-def _clean_name(raw: str) -> str:
-    name = _SPLIT_RE.split(raw)[-1]
-    changed = True
-    while changed and name:
-        changed = False
-        for lead in _LEAD:
-            if name.startswith(lead) and len(name) > len(lead):
-                name, changed = name[len(lead) :], True
-                break
-            if name == lead:
-                return ""
-    return name
-
-
-def extract_places(
-    text: str, known: Mapping[str, str] | None = None
-) -> tuple[set[str], list[tuple[int, int]]]:
-    """Place names in normalised text, and their spans (so content features can skip them).
-
-    `known` maps a name core to its full place ("大塘" -> "大塘村") so that villagers who
-    leave the suffix off ("大塘那座桥") are still placed. A villager's "我们村" / "村口" is
-    not a name; the leading-word trimming and `_NOT_NAMES` keep such words out.
-    """
-    places: set[str] = set()
-    spans: list[tuple[int, int]] = []
-    for m in _AREA_RE.finditer(text):
-        name = _clean_name(m.group(1))
-        if len(name) >= 2 and _is_name(name):
-            places.add(name + m.group(2))
-            spans.append((m.end() - len(name) - len(m.group(2)), m.end()))
-    for m in _LINE_RE.finditer(text):
-        name = _clean_name(m.group(1))
-        # "红星村五组": the village was found above; the group is 五组.
-        for area in sorted(places, key=len, reverse=True):
-            if area in name:
-                name = name.split(area)[-1]
-        numeral = m.group(2) == "组" and bool(_NUMERAL.match(name))
-        if (len(name) >= 2 or numeral) and _is_name(name):
-            places.add(name + m.group(2))
-            spans.append((m.end() - len(name) - len(m.group(2)), m.end()))
-    if known:
-        for m in _known_pattern(tuple(known)).finditer(text):
-            places.add(known[m.group(0)])
-            spans.append(m.span())
-    return places, spans
-
-
-@lru_cache(maxsize=16)
-def _known_pattern(cores: tuple[str, ...]) -> re.Pattern[str]:
-    """One regex for all known village names: a town has hundreds, searched per opinion."""
-    return re.compile("|".join(re.escape(c) for c in sorted(cores, key=len, reverse=True)))
-
-
-# --- Content features --------------------------------------------------------------------------
-def _build_concept_re() -> tuple[re.Pattern[str], dict[str, tuple[str, ...]]]:
-    by_surface: dict[str, set[str]] = defaultdict(set)
-    for concept, surfaces in CONCEPTS.items():
-        for surface in surfaces:
-            by_surface[surface].add(concept)
-    for blocker in BLOCKERS:
-        by_surface.setdefault(blocker, set())
-    ordered = sorted(by_surface, key=len, reverse=True)
-    pattern = re.compile("|".join(re.escape(s) for s in ordered))
-    return pattern, {s: tuple(sorted(c)) for s, c in by_surface.items()}
-
-
-_CONCEPT_RE, _SURFACE_CONCEPTS = _build_concept_re()
-# Any lexicon word of two or more characters: a "name" containing one is a phrase.
-_PHRASE_RE = re.compile("|".join(re.escape(s) for s in _SURFACE_CONCEPTS if len(s) > 1))
-
-
-def _blank(text: str, spans: Iterable[tuple[int, int]]) -> str:
-    chars = list(text)
-    for start, end in spans:
-        for i in range(start, end):
-            chars[i] = " "
-    return "".join(chars)
-
-
-def feature_counts(
-    text: str, spans: Iterable[tuple[int, int]] = (), places: Iterable[str] = ()
-) -> dict[str, int]:
-    """How often each content feature occurs in normalised text: concepts ("#LAMP"), bigrams.
-
-    Place spans are blanked first, so "石桥村" is neither a BRIDGE nor a bigram: the place is
-    judged separately and must not make two different problems of one village look alike.
-    """
-    text = _blank(text, spans)
-    counts: dict[str, int] = defaultdict(int)
-    # A place named after a bridge is also what the complaint is about (龙潭桥快垮了).
-    for place in places:
-        if place.endswith("桥"):
-            counts["#BRIDGE"] += 1
-    for m in _CONCEPT_RE.finditer(text):
-        for concept in _SURFACE_CONCEPTS[m.group(0)]:
-            counts["#" + concept] += 1
-    for chunk in text.split():
-        if len(chunk) == 1:
-            counts[chunk] += 1
-        for i in range(len(chunk) - 1):
-            counts[chunk[i : i + 2]] += 1
-    return counts
-
-
-def weight(count: int, concept: bool) -> float:
-    """Repetition says little in a two-line opinion: term frequency is dampened."""
-    unit = CONCEPT_WEIGHT if concept else BIGRAM_WEIGHT
-    return (1.0 + math.log(count)) * unit
-
-
-def content_features(
-    text: str, spans: Iterable[tuple[int, int]] = (), places: Iterable[str] = ()
-) -> dict[str, float]:
-    """Weighted content features of normalised text (see feature_counts and weight)."""
-    counts = feature_counts(text, spans, places)
-    return {f: weight(n, f.startswith("#")) for f, n in counts.items()}
-
 
 # --- The index ---------------------------------------------------------------------------------
 MAX_COUNT = 4095  # a feature repeated more often than this in one text counts as this often
@@ -597,7 +360,7 @@ class SimilarityIndex:
         """Station villages named without their suffix ("大塘那座桥") are still places."""
         if village in self._known_names:
             return
-        m = re.fullmatch(rf"(.+?)({_AREA_SUFFIX})", _normalised_village(village))
+        m = re.fullmatch(rf"(.+?)({AREA_SUFFIX})", _normalised_village(village))
         if m and len(m.group(1)) >= 2:
             self._known_places[m.group(1)] = _normalised_village(village)
             self._known_names = set(self._known_places.values())
@@ -766,224 +529,8 @@ class SimilarityIndex:
         Scoring every pair is quadratic (2,000 near-duplicates took 10 s), so the joins tried
         are those of each opinion with its GROUP_NEIGHBOURS nearest, best first, exact twins
         join at once, and the average of two large groups comes from their summed vectors
-        (see _Pending). On tests/data the groups are exactly those of every pair.
+        (see feedback.similarity_groups). On tests/data the groups are exactly those of every pair.
         """
-        pending = _Pending(self, ids)
-        for (a, b), score in sorted(
-            pending.neighbours(GROUP_NEIGHBOURS).items(), key=lambda item: (-item[1], item[0])
-        ):
-            if score < threshold:
-                break
-            ra, rb = pending.find(a), pending.find(b)
-            if ra != rb and not pending.conflict(ra, rb) and pending.average(ra, rb) >= threshold:
-                pending.join(ra, rb)
-        found = [sorted(pending.ids[m] for m in group) for group in pending.members.values()]
-        return sorted((g for g in found if len(g) > 1), key=lambda g: (-len(g), g[0]))
+        from feedback.similarity_groups import group
 
-
-GROUP_NEIGHBOURS = 12  # nearest opinions per opinion whose joins `groups` tries
-GROUP_WALK = 120  # posting entries walked per opinion, at its own place and town-wide
-GROUP_RESCORE = 12  # candidates per opinion scored exactly
-LINK_PAIRS = 12  # groups with at most this many pairs are averaged pair by pair
-
-
-class _Pending:
-    """The opinions being grouped, numbered 0..n-1 by id, and their groups.
-
-    Kept for the whole grouping: each opinion's weighted unit vector (the whole index's
-    IDF, so a dot product is the cosine), two small inverted indexes over just these
-    opinions (town-wide, and at the same place), a cache of exact pair scores, and per group
-    its members, its distinct place sets, and the sum of its vectors per "where" (place set
-    and station village). Since the score of a pair is its cosine times a factor that only
-    depends on the two wheres, the mean over all pairs of two groups is the sum over their
-    wheres of factor x (dot of the summed vectors), over |A| x |B|: exact but for the cap
-    of a single score at 1.0, and linear in the groups' features instead of quadratic.
-    """
-
-    def __init__(self, index: SimilarityIndex, ids: Iterable[int]) -> None:
-        self.index = index
-        slot_of = index._slot
-        self.ids = sorted(i for i in set(ids) if i in slot_of)  # in the order they came
-        idf: dict[int, float] = {}
-        self.vectors: list[dict[int, float]] = []
-        self.where: list[int] = []  # member -> its (place set, village) as a number
-        self._wheres: dict[tuple[int, int], int] = {}
-        self.place_of: list[int] = []  # member -> its place set's table index (0: none)
-        self.here: list[object] = []  # member -> its place set, else its station's village
-        self.postings: dict[int, list[int]] = defaultdict(list)  # feature -> members
-        self.at_place: dict[tuple[int, object], list[int]] = defaultdict(list)
-        # An opinion with the very features and place of an earlier one (a copied complaint,
-        # a one-line "路灯坏了") is that one's twin: it scores 1.0 with it and like it with
-        # every other, so it joins its group at once and is not looked at again.
-        self.twin_of: list[int] = []
-        seen: dict[tuple, int] = {}
-        for m, opinion_id in enumerate(self.ids):
-            slot = slot_of[opinion_id]
-            places, village = index._place_of[slot], index._village_of[slot]
-            start, end = index._start[slot], index._start[slot + 1]
-            feats, counts = index._feats[start:end].tobytes(), index._counts[start:end].tobytes()
-            key = (places, village, feats, counts)
-            twin = seen.setdefault(key, m) if end > start else m
-            self.twin_of.append(twin)
-            self.where.append(self._wheres.setdefault((places, village), len(self._wheres)))
-            self.place_of.append(places)
-            here = places or ("village", village)
-            self.here.append(here)
-            if twin != m:
-                self.vectors.append(self.vectors[twin])
-                continue
-            vector = {}
-            for fid, w in index._pairs(slot):
-                f_idf = idf.get(fid)
-                if f_idf is None:
-                    f_idf = idf[fid] = index._idf(fid)
-                vector[fid] = w * f_idf
-            norm = math.sqrt(sum(v * v for v in vector.values()))
-            vector = {fid: v / norm for fid, v in vector.items()} if norm else {}
-            self.vectors.append(vector)
-            for fid in vector:
-                self.postings[fid].append(m)
-                self.at_place[(fid, here)].append(m)
-        self._where_keys = list(self._wheres)
-        self.scores: dict[tuple[int, int], float] = {}
-        self._factors: dict[tuple[int, int], float] = {}
-        self._conflicts: dict[tuple[int, int], bool] = {}
-        n = len(self.ids)
-        self.parent = list(range(n))
-        self.members: dict[int, list[int]] = {m: [m] for m in range(n)}
-        self.places: dict[int, set[int]] = {
-            m: {p} if p else set() for m, p in enumerate(self.place_of)
-        }
-        self.sums: dict[int, dict[int, dict[int, float]]] = {}  # groups of two or more
-        for m, twin in enumerate(self.twin_of):
-            if twin != m:
-                self.join(self.find(twin), m)
-
-    # -- scores --
-    def factor(self, where_a: int, where_b: int) -> float:
-        """SimilarityIndex.place_factor of two wheres (cached: a town has few of them)."""
-        pair = (where_a, where_b)
-        factor = self._factors.get(pair)
-        if factor is None:
-            (places_a, village_a), (places_b, village_b) = (
-                self._where_keys[where_a],
-                self._where_keys[where_b],
-            )
-            sets, villages = self.index._place_sets, self.index._villages
-            factor = self._factors[pair] = SimilarityIndex.place_factor(
-                sets[places_a], villages[village_a], sets[places_b], villages[village_b]
-            )
-        return factor
-
-    def score(self, a: int, b: int) -> float:
-        """Exactly SimilarityIndex.score of the two members (cached)."""
-        a, b = self.twin_of[a], self.twin_of[b]
-        if a == b:  # a vector with itself, at the same place
-            return min(1.0, self.factor(self.where[a], self.where[a])) if self.vectors[a] else 0.0
-        pair = (a, b) if a < b else (b, a)
-        known = self.scores.get(pair)
-        if known is None:
-            dot = _dot(self.vectors[a], self.vectors[b])
-            known = min(1.0, dot * self.factor(self.where[a], self.where[b])) if dot else 0.0
-            self.scores[pair] = known
-        return known
-
-    def neighbours(self, k: int) -> dict[tuple[int, int], float]:
-        """Each member's k best-scoring others (pairs a < b, scores above 0).
-
-        Candidates are the members met most often walking the member's rarest features
-        first, GROUP_WALK posting entries among the opinions at its own place and as many
-        town-wide; a posting list that would pass that is walked only near the member
-        (opinions sent about the same time). The GROUP_RESCORE met most are scored
-        exactly. Near-duplicates share all their features, so any of them is as good a
-        candidate as another: the group still forms through their neighbours.
-        """
-        edges: dict[tuple[int, int], float] = {}
-        for m, vector in enumerate(self.vectors):
-            if self.twin_of[m] != m:
-                continue
-            met: Counter[int] = Counter()  # counting runs in C: this is the loop that matters
-            here = self.here[m]
-            for postings in (
-                [self.at_place[(fid, here)] for fid in vector],
-                [self.postings[fid] for fid in vector],
-            ):
-                postings.sort(key=len)
-                walked = 0
-                for members in postings:
-                    if walked + len(members) > GROUP_WALK:
-                        room = max(GROUP_WALK - walked, GROUP_RESCORE)
-                        at = max(0, bisect.bisect_left(members, m) - room // 2)
-                        met.update(members[at : at + room])
-                        break
-                    met.update(members)
-                    walked += len(members)
-            del met[m]
-            scored = [(self.score(m, other), other) for other, _ in met.most_common(GROUP_RESCORE)]
-            for score, other in heapq.nlargest(k, scored):
-                if score > 0:
-                    edges[(m, other) if m < other else (other, m)] = score
-        return edges
-
-    # -- groups, each known by its root member --
-    def find(self, m: int) -> int:
-        parent = self.parent
-        while parent[m] != m:
-            parent[m] = parent[parent[m]]
-            m = parent[m]
-        return m
-
-    def conflict(self, a: int, b: int) -> bool:
-        """Some opinion of one group and some of the other name places, sharing none."""
-        tables = self.index._place_sets
-        for x in self.places[a]:
-            for y in self.places[b]:
-                clash = self._conflicts.get((x, y))
-                if clash is None:
-                    clash = self._conflicts[(x, y)] = not tables[x] & tables[y]
-                if clash:
-                    return True
-        return False
-
-    def average(self, a: int, b: int) -> float:
-        """The mean score over the pairs of two groups: pair by pair for small groups (as
-        every pair was once), from the summed vectors for larger ones."""
-        size = len(self.members[a]) * len(self.members[b])
-        if size <= LINK_PAIRS:
-            return sum(self.score(x, y) for x in self.members[a] for y in self.members[b]) / size
-        total = 0.0
-        for where_a, sum_a in self._sums(a).items():
-            for where_b, sum_b in self._sums(b).items():
-                total += self.factor(where_a, where_b) * _dot(sum_a, sum_b)
-        return total / size
-
-    def _sums(self, group: int) -> dict[int, dict[int, float]]:
-        sums = self.sums.get(group)
-        if sums is None:  # a single opinion: its own vector, not copied until it grows
-            sums = {self.where[group]: self.vectors[group]}
-        return sums
-
-    def join(self, a: int, b: int) -> None:
-        """Merge the smaller group into the larger (so each opinion moves O(log n) times)."""
-        if len(self.members[a]) < len(self.members[b]):
-            a, b = b, a
-        self.parent[b] = a
-        self.places[a] |= self.places.pop(b)
-        sums = self.sums.get(a)
-        if sums is None:
-            sums = self.sums[a] = {self.where[a]: dict(self.vectors[a])}
-        for where, vector in self._sums(b).items():
-            into = sums.get(where)
-            if into is None:
-                sums[where] = dict(vector)
-            else:
-                for fid, v in vector.items():
-                    into[fid] = into.get(fid, 0.0) + v
-        self.sums.pop(b, None)
-        self.members[a].extend(self.members.pop(b))
-
-
-def _dot(a: Mapping[int, float], b: Mapping[int, float]) -> float:
-    if len(a) > len(b):
-        a, b = b, a
-    return sum(w * b[fid] for fid, w in a.items() if fid in b)
+        return group(self, ids, threshold)

@@ -31,6 +31,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
+from feedback import places, similarity_lexicon
 from feedback import similarity as similar_module
 from feedback.similarity import SimilarityIndex, StoreError
 
@@ -130,9 +131,12 @@ def _stored_path(database_path: str, town: str) -> Path:
 
 @lru_cache(maxsize=1)
 def _version() -> str:
-    """Any change to feedback/similarity.py (lexicon, weights, layout) makes stored copies
-    stale."""
-    return hashlib.sha256(Path(similar_module.__file__).read_bytes()).hexdigest()[:16]
+    """Any change to the engine, its lexicon or its place rules (weights, words, layout) makes
+    stored copies stale."""
+    digest = hashlib.sha256()
+    for module in (similar_module, places, similarity_lexicon):
+        digest.update(Path(module.__file__).read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def _receipt(db: Database, opinion_id: int) -> str | None:

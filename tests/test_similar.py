@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from feedback import similarity
+from feedback import similarity, similarity_groups
 from feedback.similarity import GROUP_THRESHOLD, SimilarityIndex, extract_places, normalise
 
 DATA = Path(__file__).parent / "data" / "similar_opinions.json"
@@ -198,14 +198,14 @@ def test_near_duplicates_are_grouped_without_scoring_every_pair(monkeypatch) -> 
     idx = SimilarityIndex.from_rows(rows)
     kind = {i: ("lamp" if "灯" in body else "garbage", village) for i, body, village in rows}
     scored = 0
-    real_dot = similarity._dot
+    real_dot = similarity_groups._dot
 
     def counting_dot(a, b):
         nonlocal scored
         scored += 1
         return real_dot(a, b)
 
-    monkeypatch.setattr(similarity, "_dot", counting_dot)
+    monkeypatch.setattr(similarity_groups, "_dot", counting_dot)
     groups = idx.groups(list(kind))
     assert scored < 40 * len(rows)
     assert all(len({kind[i] for i in group}) == 1 for group in groups)  # never mixed
