@@ -239,13 +239,24 @@ def similar(
         return []
     ranked = index.similar(opinion_id, limit=limit)
     ids = [opinion for opinion, _score in ranked]
-    marks = ",".join("?" * len(ids))
+    marks = ",".join("?" * (len(ids) + 1))
     sql = (
-        "select o.*, s.name as station_name from opinions o join stations s "
-        f"on s.id = o.station_id where o.id in ({marks})"
+        "select o.*, s.name as station_name, s.village as village from opinions o "
+        f"join stations s on s.id = o.station_id where o.id in ({marks})"
     )
-    rows = {row["id"]: row for row in db.query(sql, ids)} if ids else {}
-    return [dict(rows[i], score=round(score, 3)) for i, score in ranked if i in rows]
+    rows = {row["id"]: row for row in db.query(sql, [opinion_id, *ids])}
+    asked = rows[opinion_id]
+    return [
+        dict(
+            rows[i],
+            score=round(score, 3),
+            reasons=similar_module.reasons(
+                asked["body"], asked["village"], rows[i]["body"], rows[i]["village"]
+            ).text(),
+        )
+        for i, score in ranked
+        if i in rows
+    ]
 
 
 @dataclass(frozen=True)

@@ -149,3 +149,13 @@ def content_features(
     """Weighted content features of normalised text (see feature_counts and weight)."""
     counts = feature_counts(text, spans, places)
     return {f: weight(n, f.startswith("#")) for f, n in counts.items()}
+
+
+def surfaces(text: str, spans: Iterable[tuple[int, int]] = ()) -> dict[str, set[str]]:
+    """The lexicon's concepts in normalised text, each with the words that said it, so a clerk
+    can be shown that 灯不亮 and 路灯坏了 were read as one thing."""
+    found: dict[str, set[str]] = defaultdict(set)
+    for m in _CONCEPT_RE.finditer(_blank(text, spans)):
+        for concept in _SURFACE_CONCEPTS[m.group(0)]:
+            found[concept].add(m.group(0))
+    return found

@@ -101,6 +101,34 @@ def test_opinion_page_lists_similar_opinions_with_a_figure(client, town):
     table = page.split('id="similar"')[1].split("</table>")[0]
     assert "我们村路口的灯一直不亮" in table and "%" in table
     assert "乙镇" not in table and "正在准备" not in table
+    row = next(r for r in table.split("<tr>") if "我们村路口的灯一直不亮" in r)
+    assert "为什么相似" in table and "路灯 ≈ 灯" in row and "同一地点" in row
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "shown", "not_shown"),
+    [
+        (
+            ("村口路灯坏了三个月,晚上走路看不见", "六龙村"),
+            ("我们村路口的灯一直不亮,黑灯瞎火的", "六龙村"),
+            ["说法相近", "路灯 ≈ 灯", "坏 ≈ 不亮", "同一地点:六龙村"],
+            ["地点不同"],
+        ),
+        (
+            ("六龙村油烟扰民,烧烤摊天天冒烟", ""),
+            ("大塘村油烟扰民,饭店排烟直对窗户", ""),
+            ["扰民", "油烟", "地点不同:六龙村 / 大塘村"],
+            ["同一地点"],
+        ),
+        (("幸福路的街灯坏了", ""), ("幸福路路等不亮", ""), ["街灯 ≈ 路等", "同一地点:幸福路"], []),
+    ],
+)
+def test_the_reasons_name_the_shared_words_and_the_places(a, b, shown, not_shown):
+    from feedback.similarity import reasons
+
+    text = reasons(a[0], a[1], b[0], b[1]).text()
+    assert all(s in text for s in shown), text
+    assert not any(s in text for s in not_shown), text
 
 
 def test_opinion_page_does_not_wait_for_a_warming_index(app, client, town):
