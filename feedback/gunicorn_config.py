@@ -24,7 +24,12 @@ def post_worker_init(worker) -> None:
     gets there first (~6 s for a town of 190,000 opinions), while the worker already serves:
     a clerk's first opinion page does not wait for it. Apps without a FEEDBACK_DATABASE
     (bench/floor_app.py runs with these settings too) are left alone.
+
+    It also starts the worker's background embedder (feedback.embedder.Embedder): opinions get
+    their sentence embeddings after they are stored, never while the villager waits, by one
+    worker at a time (a lock file beside the database) at the lowest CPU priority.
     """
-    from feedback import similarity_index
+    from feedback import embedder, similarity_index
 
     similarity_index.warm_in_background(worker.wsgi)
+    embedder.embed_in_background(worker.wsgi)

@@ -325,3 +325,24 @@ def sessions(db: Database) -> None:
         CREATE INDEX sessions_created ON sessions (created_at);
         """,
     )
+
+
+@migrations(name="0009_opinion_vectors")
+def opinion_vectors(db: Database) -> None:
+    """Each opinion's sentence embedding (feedback.vectors), computed after it is stored and
+    kept here so that a restart, a new worker or a restored backup never recomputes it.
+
+    One row per opinion: int8 components (384 bytes for multilingual-e5-small), the model
+    that made them named beside them so that another model's vectors are recomputed, not
+    compared with these. The primary key is the opinion's id, so the rows are kept in id order
+    and the newest is found at once."""
+    _run_script(
+        db,
+        """
+        CREATE TABLE opinion_vectors (
+            opinion_id INTEGER PRIMARY KEY REFERENCES opinions (id),
+            model TEXT NOT NULL,
+            vector BLOB NOT NULL
+        );
+        """,
+    )

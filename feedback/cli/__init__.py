@@ -22,6 +22,7 @@ def init_app(app: Flask) -> None:
     from feedback.cli.service import demo_command, init_command, serve_command
     from feedback.cli.stations import poster_command, posters_command, station_group
     from feedback.cli.users import user_group
+    from feedback.cli.vectors import embed_command
 
     for command in (
         init_command,
@@ -37,5 +38,6 @@ def init_app(app: Flask) -> None:
         backup_command,
         purge_contacts_command,
         report_command,
+        embed_command,
     ):
         app.cli.add_command(command)
