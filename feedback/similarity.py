@@ -150,6 +150,11 @@ class SimilarityIndex:
     def __len__(self) -> int:
         return len(self._slot)
 
+    def document_frequency(self, feature: str) -> int:
+        """In how many indexed opinions a content feature (a bigram, "#LAMP") occurs."""
+        fid = self._feature_ids.get(feature)
+        return max(0, self._df[fid]) if fid is not None else 0
+
     def __contains__(self, opinion_id: object) -> bool:
         return opinion_id in self._slot
 

@@ -31,7 +31,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from feedback import places, similarity_lexicon
+from feedback import places, semantic, similarity_lexicon, town_vectors
 from feedback import similarity as similar_module
 from feedback.similarity import SimilarityIndex, StoreError
 
@@ -237,7 +237,7 @@ def similar(
         return None
     if opinion_id not in index:
         return []
-    ranked = index.similar(opinion_id, limit=limit)
+    ranked = _ranked(db, database_path, town, index, opinion_id, limit, wait)
     ids = [opinion for opinion, _score in ranked]
     marks = ",".join("?" * (len(ids) + 1))
     sql = (
@@ -257,6 +257,52 @@ def similar(
         for i, score in ranked
         if i in rows
     ]
+
+
+LEXICAL_CANDIDATES = 20  # the lexical engine's best, scored beside the nearest by meaning
+
+
+def _ranked(
+    db: Database,
+    database_path: str,
+    town: str,
+    index: SimilarityIndex,
+    opinion_id: int,
+    limit: int,
+    wait: bool,
+) -> list[tuple[int, float]]:
+    """By meaning, words and place (feedback.semantic) once the opinion has its vector; by
+    the lexical engine alone until the background embedder has reached it. Candidates: the
+    town's nearest by embedding, and the lexical engine's best (which covers opinions whose
+    vectors are not there yet)."""
+    vectors = town_vectors.for_town(db, database_path, town, wait)
+    if vectors is None or opinion_id not in vectors:
+        return index.similar(opinion_id, limit=limit)
+    query = vectors.vector(opinion_id)
+    cosines: dict[int, float | None] = dict(vectors.nearest(query, semantic.CANDIDATES + 1))
+    for other, _score in index.similar(opinion_id, limit=LEXICAL_CANDIDATES):
+        if other not in cosines:
+            vector = vectors.vector(other)
+            cosines[other] = None if vector is None else float(vector @ query)
+    cosines.pop(opinion_id, None)
+    marks = ",".join("?" * (len(cosines) + 1))
+    texts = {
+        row[0]: semantic.doc(row[0], row[1], row[2])
+        for row in db.execute(
+            "select o.id, o.body, s.village from opinions o join stations s "
+            f"on s.id = o.station_id where o.id in ({marks}) and s.town = ?",
+            [opinion_id, *cosines, town],
+        )
+    }
+    asked = texts[opinion_id]
+    idf = semantic.idf_from(len(index), index.document_frequency)
+    scored = [
+        (other, round(semantic.score(cosine, asked, texts[other], idf), 4))
+        for other, cosine in cosines.items()
+        if other in texts
+    ]
+    ranked = sorted((item for item in scored if item[1] > 0), key=lambda i: (-i[1], i[0]))
+    return ranked[:limit]
 
 
 @dataclass(frozen=True)

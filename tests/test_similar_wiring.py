@@ -143,3 +143,45 @@ def test_opinion_page_does_not_wait_for_a_warming_index(app, client, town):
     assert "相似意见正在准备" in page and "本镇没有相似的意见" not in page
     page = client.get("/admin/opinions/1").get_data(as_text=True)
     assert "相似意见正在准备" not in page and "我们村路口的灯一直不亮" in page
+
+
+def test_once_opinions_have_vectors_similar_finds_a_paraphrase_that_shares_no_word(
+    client, runner, db, two_town_stations
+):
+    """养殖场的气味太大了 says what 猪场臭得不行 says in other words: the lexical engine alone
+    does not find it; after the embedder has run, `feedback similar` and the opinion page do,
+    while the unrelated lamp stays out and another town stays out."""
+    from feedback import town_vectors, vectors
+
+    bodies = [
+        (1, "猪场臭得不行,夏天根本没法开窗"),
+        (1, "养殖场的气味太大了,熏得人头疼"),
+        (1, "村里的路灯坏了"),
+        (3, "乙镇的养殖场气味太大了"),
+    ]
+    for n, (station, body) in enumerate(bodies, start=1):
+        db["opinions"].insert(
+            {
+                "receipt": f"SEMANTI{'23456789'[n]}",
+                "station_id": station,
+                "body": body,
+                "category": "other",
+                "created_at": f"2026-03-0{n}T09:00:00+08:00",
+            }
+        )
+    users.add(db, "jia", "correct horse", "clerk", "甲镇")
+
+    def similar_ids() -> list[int]:
+        result = runner.invoke(args=["similar", "1", "--json"])
+        assert result.exit_code == 0, result.output
+        return [row["id"] for row in json.loads(result.stdout)]
+
+    assert 2 not in similar_ids()  # words alone: nothing in common
+    assert vectors.backfill(db) == 4
+    town_vectors._entries.clear()
+    found = similar_ids()
+    assert found[:1] == [2] and 3 not in found and 4 not in found
+    sign_in(client, "jia")
+    page = client.get("/admin/opinions/1").get_data(as_text=True)
+    table = page.split('id="similar"')[1].split("</table>")[0]
+    assert "养殖场的气味太大了" in table and "路灯" not in table
