@@ -31,7 +31,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from feedback import places, semantic, similarity_lexicon, town_vectors
+from feedback import places, semantic, similarity_lexicon, town_files, town_vectors
 from feedback import similarity as similar_module
 from feedback.similarity import SimilarityIndex, StoreError
 
@@ -48,13 +48,7 @@ class _Entry:
 
 
 _entries: dict[tuple[str, str], _Entry] = {}
-_locks: dict[tuple[str, str], threading.Lock] = {}
-_locks_guard = threading.Lock()
-
-
-def _lock(key: tuple[str, str]) -> threading.Lock:
-    with _locks_guard:
-        return _locks.setdefault(key, threading.Lock())
+_lock = town_files.Locks()
 
 
 def for_town(
@@ -124,9 +118,7 @@ def _build(db: Database, town: str) -> _Entry:
 
 
 def _stored_path(database_path: str, town: str) -> Path:
-    """A file name from a hash: a town's name is what an admin typed, never a path."""
-    name = hashlib.sha256(town.encode()).hexdigest()[:24]
-    return Path(f"{database_path}-similar") / f"{name}.index"
+    return town_files.cache_path(database_path, town, ".index")
 
 
 @lru_cache(maxsize=1)
@@ -137,11 +129,6 @@ def _version() -> str:
     for module in (similar_module, places, similarity_lexicon):
         digest.update(Path(module.__file__).read_bytes())
     return digest.hexdigest()[:16]
-
-
-def _receipt(db: Database, opinion_id: int) -> str | None:
-    row = db.execute("select receipt from opinions where id = ?", [opinion_id]).fetchone()
-    return row[0] if row else None
 
 
 def _load(db: Database, path: Path, town: str) -> _Entry | None:
@@ -160,7 +147,9 @@ def _load(db: Database, path: Path, town: str) -> _Entry | None:
     last_id = meta.get("last_id")
     if meta.get("version") != _version() or meta.get("town") != town:
         return None
-    if not isinstance(last_id, int) or (last_id and _receipt(db, last_id) != meta.get("receipt")):
+    if not isinstance(last_id, int) or (
+        last_id and town_files.receipt(db, last_id) != meta.get("receipt")
+    ):
         return None
     return _Entry(index, last_id)
 
@@ -171,7 +160,7 @@ def _store(db: Database, path: Path, town: str, entry: _Entry) -> None:
         "version": _version(),
         "town": town,
         "last_id": entry.last_id,
-        "receipt": _receipt(db, entry.last_id),
+        "receipt": town_files.receipt(db, entry.last_id),
     }
     try:
         path.parent.mkdir(exist_ok=True)

@@ -12,13 +12,11 @@ have gathered."""
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import json
 import logging
 import os
 import struct
 import tempfile
-import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +24,7 @@ from pathlib import Path
 import numpy as np
 from sqlite_utils import Database
 
+from feedback import town_files
 from feedback.vectors import DIM, MODEL, SCALE, dequantise
 
 STORE_EVERY = 1000  # vectors gathered in memory before a town's file is rewritten
@@ -128,13 +127,7 @@ class _Entry:
 
 
 _entries: dict[tuple[str, str], _Entry] = {}
-_locks: dict[tuple[str, str], threading.Lock] = {}
-_locks_guard = threading.Lock()
-
-
-def _lock(key: tuple[str, str]) -> threading.Lock:
-    with _locks_guard:
-        return _locks.setdefault(key, threading.Lock())
+_lock = town_files.Locks()
 
 
 def for_town(db: Database, database_path: str, town: str, wait: bool = True) -> TownVectors | None:
@@ -203,9 +196,7 @@ def _catch_up(db: Database, town: str, entry: _Entry) -> None:
 
 
 def stored_path(database_path: str, town: str) -> Path:
-    """A file name from a hash: a town's name is what an admin typed, never a path."""
-    name = hashlib.sha256(town.encode()).hexdigest()[:24]
-    return Path(f"{database_path}-similar") / f"{name}.vectors"
+    return town_files.cache_path(database_path, town, ".vectors")
 
 
 def _file_lock(path: Path):
@@ -236,11 +227,6 @@ def _build(db: Database, town: str) -> _Entry:
     newest = _newest_vector(db)
     ids, rows = _town_rows(db, town, 0, newest)
     return _Entry(TownVectors(ids, _EMPTY, rows), newest)
-
-
-def _receipt(db: Database, opinion_id: int) -> str | None:
-    row = db.execute("select receipt from opinions where id = ?", [opinion_id]).fetchone()
-    return row[0] if row else None
 
 
 class _NotAGoodCopy(Exception):
@@ -293,7 +279,7 @@ def _load(db: Database, path: Path, town: str) -> _Entry | None:
         return None
     if not last_id <= seen <= _newest_vector(db):
         return None  # it holds vectors this database does not have (a restored backup)
-    if last_id and _receipt(db, last_id) != header.get("receipt"):
+    if last_id and town_files.receipt(db, last_id) != header.get("receipt"):
         return None  # another database behind the same path (a restored backup)
     if not count:
         return _Entry(TownVectors(np.zeros(0, np.int64), _EMPTY, _EMPTY), seen)
@@ -321,7 +307,7 @@ def _write(db: Database, path: Path, town: str, entry: _Entry, parts: list[np.nd
         "count": len(ids),
         "last_id": last_id,
         "seen": entry.seen,
-        "receipt": _receipt(db, last_id) if last_id else None,
+        "receipt": town_files.receipt(db, last_id) if last_id else None,
     }
     raw = json.dumps(header, ensure_ascii=False).encode()
     prefix = MAGIC + struct.pack("<I", len(raw)) + raw
