@@ -522,24 +522,6 @@ class SimilarityIndex:
         ranked = sorted(results.items(), key=lambda item: (-item[1], item[0]))
         return [(doc_id, round(score, 4)) for doc_id, score in ranked[:limit]]
 
-    def groups(self, ids: Iterable[int], threshold: float = GROUP_THRESHOLD) -> list[list[int]]:
-        """Cluster opinions (e.g. a town's pending ones) into groups of likely one problem.
-
-        Average linkage over exact pair scores: two groups join only when their members are
-        alike on average, so one ambiguous opinion cannot chain two problems together (plain
-        connected components would), and two groups whose opinions name different places
-        never join: one vague "小区里没地方停车" must not fuse 幸福小区 and 金桂小区.
-        Singletons are left out; groups come largest first.
-
-        Scoring every pair is quadratic (2,000 near-duplicates took 10 s), so the joins tried
-        are those of each opinion with its GROUP_NEIGHBOURS nearest, best first, exact twins
-        join at once, and the average of two large groups comes from their summed vectors
-        (see feedback.similarity_groups). On tests/data the groups are exactly those of every pair.
-        """
-        from feedback.similarity_groups import group
-
-        return group(self, ids, threshold)
-
 
 @dataclass(frozen=True)
 class Reasons:

@@ -31,7 +31,14 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from feedback import places, semantic, similarity_lexicon, town_files, town_vectors
+from feedback import (
+    places,
+    semantic,
+    similarity_groups,
+    similarity_lexicon,
+    town_files,
+    town_vectors,
+)
 from feedback import similarity as similar_module
 from feedback.similarity import SimilarityIndex, StoreError
 
@@ -320,7 +327,7 @@ def pending_groups(db: Database, database_path: str, town: str) -> list[Group]:
     }
     found = [
         Group([pending[i] for i in ids], cohesion(index, ids))
-        for ids in index.groups(list(pending))
+        for ids in similarity_groups.group(index, list(pending))
     ]
     return sorted(found, key=lambda g: (-len(g.members), -g.score, g.members[0]["id"]))
 

@@ -106,7 +106,7 @@ def test_same_complaint_in_two_villages_is_not_grouped() -> None:
     assert idx.score(1, 2) < GROUP_THRESHOLD
     assert idx.score(1, 3) > idx.score(1, 2)
     assert idx.score(2, 4) > idx.score(2, 1)
-    for group in idx.groups([1, 2, 3, 4], GROUP_THRESHOLD):
+    for group in similarity_groups.group(idx, [1, 2, 3, 4], GROUP_THRESHOLD):
         assert not {1, 2} <= set(group)
     # Without a place in the text, the station's village decides.
     assert idx.score(3, 1) > idx.score(3, 4)
@@ -126,7 +126,7 @@ def test_places_are_read_from_the_text() -> None:
 def test_groups_are_pure(labelled: list[dict], index: SimilarityIndex) -> None:
     """A group mixing topics would make a clerk merge two problems into one suggestion."""
     topic = {o["id"]: o["topic"] for o in labelled}
-    groups = index.groups(list(topic), GROUP_THRESHOLD)
+    groups = similarity_groups.group(index, list(topic), GROUP_THRESHOLD)
     grouped = sum(len(g) for g in groups)
     majority = sum(Counter(topic[i] for i in g).most_common(1)[0][1] for g in groups)
     mixed = [g for g in groups if len({topic[i] for i in g}) > 1]
@@ -166,7 +166,7 @@ def test_among_restricts_answers() -> None:
     )
     assert {doc for doc, _ in idx.similar(1)} == {2, 3}
     assert [doc for doc, _ in idx.similar(1, among={3})] == [3]
-    assert idx.groups([1, 2, 3]) == [[1, 2, 3]]
+    assert similarity_groups.group(idx, [1, 2, 3]) == [[1, 2, 3]]
 
 
 def _find(index: SimilarityIndex, body: str) -> int:
@@ -206,7 +206,7 @@ def test_near_duplicates_are_grouped_without_scoring_every_pair(monkeypatch) -> 
         return real_dot(a, b)
 
     monkeypatch.setattr(similarity_groups, "_dot", counting_dot)
-    groups = idx.groups(list(kind))
+    groups = similarity_groups.group(idx, list(kind))
     assert scored < 40 * len(rows)
     assert all(len({kind[i] for i in group}) == 1 for group in groups)  # never mixed
     assert sum(len(g) for g in groups) >= 0.95 * len(rows)
@@ -220,7 +220,7 @@ def test_groups_are_the_same_as_scoring_every_pair_on_the_labelled_set(
     over every pair found (what groups() did before)."""
     ids = [o["id"] for o in labelled]
     expected = _all_pairs_groups(index, ids)
-    assert index.groups(ids) == expected
+    assert similarity_groups.group(index, ids) == expected
     assert len(expected) >= 30
 
 
@@ -266,7 +266,7 @@ def test_a_dumped_index_loads_back_the_same(labelled: list[dict]) -> None:
     for o in labelled[:20]:
         assert back.similar(o["id"]) == idx.similar(o["id"])
     ids = [o["id"] for o in labelled]
-    assert back.groups(ids) == idx.groups(ids)
+    assert similarity_groups.group(back, ids) == similarity_groups.group(idx, ids)
     back.add(10_000, "垃圾没人清运", "六龙村")  # and it goes on growing
     assert 10_000 in back
 
