@@ -480,6 +480,32 @@ def product(f: Features) -> np.ndarray:
     return s
 
 
+def category_accuracy() -> None:
+    """The category suggestion (feedback.category_hint.vote, K fixed at 10, never tuned) on
+    the held-out villagers, each opinion's category hidden and voted from the others (leave
+    one out), beside the majority class and the same vote over naive bigram neighbours."""
+    from feedback import category_hint
+    from feedback import vectors as product_vectors
+
+    rows = json.loads((ROOT / "bench" / "data" / "heldout_villagers.json").read_text())
+    truth = {r["id"]: r["category"] for r in rows}
+    items = [Item(r["id"], r["topic"], None, r["station_village"], r["body"]) for r in rows]
+    texts = [product_vectors.embedding_text(i.body) or i.body for i in items]
+    stored = product_vectors.dequantise(product_vectors.quantise(embed(texts, "query")))
+    methods = {"embedding kNN": stored @ stored.T, "bigram kNN": bigram_tfidf(items)}
+    majority = Counter(truth.values()).most_common(1)[0]
+    print(f"== categories, heldout ({len(items)} opinions, 6 categories), leave one out")
+    print(f"  majority class ({majority[0]})  accuracy {majority[1] / len(items):.3f}")
+    for name, sims in methods.items():
+        right = 0
+        for a, item in enumerate(items):
+            order = [b for b in np.argsort(-sims[a]) if b != a][: category_hint.K]
+            others = {items[b].id: truth[items[b].id] for b in order}
+            guess = category_hint.vote([(items[b].id, float(sims[a, b])) for b in order], others)
+            right += guess == truth[item.id]
+        print(f"  {name:28s}  accuracy {right / len(items):.3f}")
+
+
 # --- metrics ------------------------------------------------------------------------------
 
 
@@ -604,6 +630,8 @@ def main() -> None:
         # the product's groups are still the lexical engine's: its B-cubed F1 is the engine's
         ours = dict(evaluate(items, product(f), k), b3=engine_figures["b3"])
         print(row("product", ours, k))
+    if "heldout" in args.sets.split(","):
+        category_accuracy()
 
 
 if __name__ == "__main__":

@@ -185,3 +185,44 @@ def test_once_opinions_have_vectors_similar_finds_a_paraphrase_that_shares_no_wo
     page = client.get("/admin/opinions/1").get_data(as_text=True)
     table = page.split('id="similar"')[1].split("</table>")[0]
     assert "养殖场的气味太大了" in table and "路灯" not in table
+
+
+def test_an_opinion_left_at_other_gets_a_category_suggested_and_accepted_in_one_click(
+    client, db, two_town_stations
+):
+    """Opinions like it in meaning were filed under 污染防治: once vectors exist, the page
+    suggests it, one click files it, and the suggestion is gone."""
+    from feedback import town_vectors, vectors
+    from tests.conftest import csrf_of
+
+    bodies = [
+        ("pollution", "养猪场的粪水直接排进河里,河水发臭"),
+        ("pollution", "猪场臭气熏天,窗户都不敢开"),
+        ("pollution", "养殖场的污水流到田里了"),
+        ("rural", "村里想搞农家乐,缺少技术指导"),
+        ("other", "猪圈的味道太大了,熏得人头疼"),
+    ]
+    for n, (category, body) in enumerate(bodies, start=1):
+        db["opinions"].insert(
+            {
+                "receipt": f"CATEGOR{'23456789'[n]}",
+                "station_id": 1,
+                "body": body,
+                "category": category,
+                "created_at": f"2026-03-0{n}T09:00:00+08:00",
+            }
+        )
+    users.add(db, "jia", "correct horse", "clerk", "甲镇")
+    sign_in(client, "jia")
+    assert 'id="category-hint"' not in client.get("/admin/opinions/5").get_data(as_text=True)
+    vectors.backfill(db)
+    town_vectors._entries.clear()
+    page = client.get("/admin/opinions/5").get_data(as_text=True)
+    hint = page.split('id="category-hint"')[1].split("</form>")[0]
+    assert "建议类别:<strong>污染防治</strong>" in hint and 'value="pollution"' in hint
+    response = client.post(
+        "/admin/opinions/5/category", data={"csrf_token": csrf_of(page), "c-category": "pollution"}
+    )
+    assert response.status_code == 303
+    assert db["opinions"].get(5)["category"] == "pollution"
+    assert 'id="category-hint"' not in client.get("/admin/opinions/5").get_data(as_text=True)

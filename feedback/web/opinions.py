@@ -17,7 +17,16 @@ from flask import (
 )
 from wtforms.fields.choices import SelectChoice
 
-from feedback import audit, clock, inbox, labels, opinions, similarity_index, suggestions
+from feedback import (
+    audit,
+    category_hint,
+    clock,
+    inbox,
+    labels,
+    opinions,
+    similarity_index,
+    suggestions,
+)
 from feedback.context import categories, get_db, photo_dir
 from feedback.db import write_transaction
 from feedback.web.auth import login_required
@@ -148,6 +157,9 @@ def _opinion_page(db, row: dict, forms: dict, revealed: bool = False):
     similar = similarity_index.similar(
         db, current_app.config["FEEDBACK_DATABASE"], row["id"], 5, wait=False
     )
+    hint = category_hint.suggest(
+        db, current_app.config["FEEDBACK_DATABASE"], row["town"], row["id"]
+    )
     merged_into = suggestions.of_opinion(db, row["id"])
     overdue = bool(merged_into) and suggestions.is_overdue(merged_into, clock.now().date())
     return render_template(
@@ -157,6 +169,7 @@ def _opinion_page(db, row: dict, forms: dict, revealed: bool = False):
         photos=photos,
         history=history,
         similar=similar,
+        category_hint=hint if hint != row["category"] else None,
         revealed=revealed,
         merged_into=merged_into,
         overdue=overdue,
