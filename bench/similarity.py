@@ -457,8 +457,8 @@ BASELINE_THRESHOLD = 0.1  # bigram groups: best min(dev, realdev) B-cubed F1 ove
 def product(f: Features) -> np.ndarray:
     """What the product ranks by (feedback.similarity_index._ranked): the recipe as
     feedback.semantic implements it (no hubness correction yet), on int8-stored vectors of
-    feedback.vectors.embedding_text, scoring the 100 nearest by embedding and the lexical
-    engine's best 20, with the lexical index's document frequencies."""
+    feedback.vectors.embedding_text, scoring the 100 nearest by embedding (every opinion has its
+    vector, so no lexical candidates are added), with the lexical index's document frequencies."""
     from feedback import semantic
     from feedback import vectors as product_vectors
 
@@ -469,11 +469,10 @@ def product(f: Features) -> np.ndarray:
     index = similarity.SimilarityIndex.from_rows((i.id, i.body, i.village) for i in items)
     idf = semantic.idf_from(len(index), index.document_frequency)
     docs = [semantic.doc(i.id, i.body, i.village) for i in items]
-    pos = {item.id: k for k, item in enumerate(items)}
     s = np.zeros((len(items), len(items)), dtype=np.float32)
-    for a, item in enumerate(items):
+    for a in range(len(items)):
         candidates = set(np.argsort(-cos[a])[: semantic.CANDIDATES + 1].tolist())
-        candidates |= {pos[o] for o, _score in index.similar(item.id, limit=20)}
+        # every opinion has its vector here: the product then adds no lexical candidates
         candidates.discard(a)
         for b in candidates:
             s[a, b] = semantic.score(float(cos[a, b]), docs[a], docs[b], idf)

@@ -25,6 +25,7 @@ import math
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from feedback.places import AREA_SUFFIX, LINE_SUFFIX, extract_places, normalise
 
@@ -51,6 +52,7 @@ class Doc:
     grams: Counter[str]  # character bigrams of the whole text, places included
 
 
+@lru_cache(maxsize=4096)  # an opinion's text never changes; pages ask for the same ones
 def doc(opinion_id: int, body: str, village: str = "") -> Doc:
     text = normalise(body)
     places, _spans = extract_places(text)

@@ -150,6 +150,10 @@ class SimilarityIndex:
     def __len__(self) -> int:
         return len(self._slot)
 
+    def newest(self) -> int:
+        """The newest opinion indexed (opinions are added in id order)."""
+        return next((i for i in reversed(self._ids) if i >= 0), 0)
+
     def document_frequency(self, feature: str) -> int:
         """In how many indexed opinions a content feature (a bigram, "#LAMP") occurs."""
         fid = self._feature_ids.get(feature)

@@ -270,25 +270,29 @@ def _ranked(
     """By meaning, words and place (feedback.semantic) once the opinion has its vector; by
     the lexical engine alone until the background embedder has reached it. Candidates: the
     town's nearest by embedding, and the lexical engine's best (which covers opinions whose
-    vectors are not there yet)."""
+    vectors are not there yet, so only while there are such opinions)."""
     vectors = town_vectors.for_town(db, database_path, town, wait)
     if vectors is None or opinion_id not in vectors:
         return index.similar(opinion_id, limit=limit)
     query = vectors.vector(opinion_id)
     cosines: dict[int, float | None] = dict(vectors.nearest(query, semantic.CANDIDATES + 1))
-    for other, _score in index.similar(opinion_id, limit=LEXICAL_CANDIDATES):
-        if other not in cosines:
-            vector = vectors.vector(other)
-            cosines[other] = None if vector is None else float(vector @ query)
+    embedded = int(vectors.ids[-1]) if len(vectors.ids) else 0
+    if index.newest() > embedded:  # the embedder has not reached the newest yet
+        for other, _score in index.similar(opinion_id, limit=LEXICAL_CANDIDATES):
+            if other not in cosines:
+                vector = vectors.vector(other)
+                cosines[other] = None if vector is None else float(vector @ query)
     cosines.pop(opinion_id, None)
     marks = ",".join("?" * (len(cosines) + 1))
+    # By id only: with the town in the WHERE clause SQLite walks the town's opinions instead.
     texts = {
         row[0]: semantic.doc(row[0], row[1], row[2])
         for row in db.execute(
-            "select o.id, o.body, s.village from opinions o join stations s "
-            f"on s.id = o.station_id where o.id in ({marks}) and s.town = ?",
-            [opinion_id, *cosines, town],
+            "select o.id, o.body, s.village, s.town from opinions o join stations s "
+            f"on s.id = o.station_id where o.id in ({marks})",
+            [opinion_id, *cosines],
         )
+        if row[3] == town
     }
     asked = texts[opinion_id]
     idf = semantic.idf_from(len(index), index.document_frequency)
