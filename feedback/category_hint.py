@@ -33,9 +33,7 @@ def suggest(db: Database, database_path: str, town: str, opinion_id: int) -> str
     vectors = town_vectors.for_town(db, database_path, town, wait=False)
     if vectors is None or opinion_id not in vectors:
         return None
-    near = [
-        (i, c) for i, c in vectors.nearest(vectors.vector(opinion_id), 4 * K) if i != opinion_id
-    ]
+    near = [(i, c) for i, c in vectors.nearest_to(opinion_id, 4 * K) if i != opinion_id]
     marks = ",".join("?" * len(near))
     categories = (
         dict(

@@ -275,7 +275,7 @@ def _ranked(
     if vectors is None or opinion_id not in vectors:
         return index.similar(opinion_id, limit=limit)
     query = vectors.vector(opinion_id)
-    cosines: dict[int, float | None] = dict(vectors.nearest(query, semantic.CANDIDATES + 1))
+    cosines: dict[int, float | None] = dict(vectors.nearest_to(opinion_id, semantic.CANDIDATES + 1))
     embedded = int(vectors.ids[-1]) if len(vectors.ids) else 0
     if index.newest() > embedded:  # the embedder has not reached the newest yet
         for other, _score in index.similar(opinion_id, limit=LEXICAL_CANDIDATES):

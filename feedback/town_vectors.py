@@ -18,7 +18,7 @@ import os
 import struct
 import tempfile
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +28,7 @@ from feedback import town_files
 from feedback.vectors import DIM, MODEL, SCALE, dequantise
 
 STORE_EVERY = 1000  # vectors gathered in memory before a town's file is rewritten
+RECENT = 64  # opinions whose neighbours a TownVectors remembers
 CHUNK = 2048  # rows nearest() casts to float32 at a time: 3 MB, kept in the CPU cache
 
 MAGIC = b"FBVEC\x00\x01\n"
@@ -47,6 +48,8 @@ class TownVectors:
     ids: np.ndarray
     stored: np.ndarray  # int8 (s, 384): rows of ids[:s], mapped from the file
     newer: np.ndarray  # int8 (n - s, 384): rows of ids[s:]
+    # opinion id -> its largest nearest() asked so far; a catch-up makes a new TownVectors
+    _recent: dict[int, list[tuple[int, float]]] = field(default_factory=dict, compare=False)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -75,6 +78,18 @@ class TownVectors:
             return None
         s = len(self.stored)
         return dequantise(self.stored[at] if at < s else self.newer[at - s])
+
+    def nearest_to(self, opinion_id: int, k: int) -> list[tuple[int, float]]:
+        """nearest() of an opinion's own vector (itself included), remembered: the opinion
+        page asks twice (similar opinions, then the category hint), and a dot product over
+        a big town's vectors is the costly part of both."""
+        known = self._recent.get(opinion_id)
+        if known is None or len(known) < min(k, len(self)):
+            known = self.nearest(self.vector(opinion_id), k)
+            if len(self._recent) >= RECENT:
+                self._recent.clear()
+            self._recent[opinion_id] = known
+        return known[:k]
 
     def nearest(
         self, vector: np.ndarray, k: int, among: Iterable[int] | None = None

@@ -133,6 +133,30 @@ def test_nearest_finds_the_paraphrase_among_the_towns_opinions_only(db, database
     assert town_vectors.for_town(db, database, "乙镇").nearest(town.vector(1), 5)[0][0] == 4
 
 
+def test_an_opinions_neighbours_are_computed_once_for_both_questions_of_a_page(
+    db, database, opinions, monkeypatch
+):
+    """The opinion page asks for similar opinions (many neighbours), then the category hint
+    (fewer): one dot product over the town answers both, and a catch-up asks afresh."""
+    vectors.backfill(db)
+    town = town_vectors.for_town(db, database, "甲镇")
+    expected = town.nearest(town.vector(1), 3)
+    calls = []
+    real = town_vectors.TownVectors.nearest
+    monkeypatch.setattr(
+        town_vectors.TownVectors,
+        "nearest",
+        lambda self, *a, **k: calls.append(a) or real(self, *a, **k),
+    )
+    assert town.nearest_to(1, 3) == expected
+    assert town.nearest_to(1, 2) == expected[:2]
+    assert len(calls) == 1
+    add(db, 1, "垃圾桶满了也没人倒")
+    vectors.backfill(db)
+    newer = town_vectors.for_town(db, database, "甲镇")
+    assert len(newer.nearest_to(1, 4)) == 4 and len(calls) == 2
+
+
 def test_the_town_file_is_memory_mapped_and_caught_up_not_rebuilt(
     db, database, opinions, monkeypatch
 ):
