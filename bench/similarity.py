@@ -27,7 +27,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from feedback import places, similarity, similarity_lexicon  # noqa: E402
+from feedback import semantic, similarity, similarity_lexicon  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 
@@ -233,31 +233,16 @@ def engine(items: list[Item]) -> np.ndarray:
 
 # --- places -------------------------------------------------------------------------------
 
-_SUFFIXES = sorted(
-    places.AREA_SUFFIX.split("|") + places.LINE_SUFFIX.split("|"), key=len, reverse=True
-)
-
-
-def core(place: str) -> str:
-    for suffix in _SUFFIXES:
-        if place.endswith(suffix) and len(place) > len(suffix):
-            return place[: -len(suffix)]
-    return place
-
-
-def _bigrams(text: str) -> set[str]:
-    return {text[i : i + 2] for i in range(len(text) - 1)}
-
 
 def soft_match(a: str, b: str, min_core: int) -> bool:
     """Two place names match when equal, or when both cores are at least `min_core`
     characters long and share a character bigram ('长房云时代' / '房云时代')."""
     if a == b:
         return True
-    ca, cb = core(a), core(b)
+    ca, cb = semantic.place_core(a), semantic.place_core(b)
     if len(ca) < min_core or len(cb) < min_core:
         return False
-    return bool(_bigrams(ca) & _bigrams(cb))
+    return bool(semantic.bigrams(ca) & semantic.bigrams(cb))
 
 
 def places_share(a: set[str], b: set[str], min_core: int | None) -> bool:

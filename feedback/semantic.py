@@ -61,14 +61,15 @@ def doc(opinion_id: int, body: str, village: str = "") -> Doc:
     return Doc(opinion_id, len(flat), frozenset(places), normalise(village or ""), grams)
 
 
-def _core(place: str) -> str:
+def place_core(place: str) -> str:
+    """A place name without its suffix (六龙村 -> 六龙)."""
     for suffix in _SUFFIXES:
         if place.endswith(suffix) and len(place) > len(suffix):
             return place[: -len(suffix)]
     return place
 
 
-def _bigrams(text: str) -> set[str]:
+def bigrams(text: str) -> set[str]:
     return {text[i : i + 2] for i in range(len(text) - 1)}
 
 
@@ -76,8 +77,8 @@ def same_place(a: str, b: str) -> bool:
     """Equal names, or cores of at least MIN_CORE characters sharing a bigram."""
     if a == b:
         return True
-    ca, cb = _core(a), _core(b)
-    return len(ca) >= MIN_CORE and len(cb) >= MIN_CORE and bool(_bigrams(ca) & _bigrams(cb))
+    ca, cb = place_core(a), place_core(b)
+    return len(ca) >= MIN_CORE and len(cb) >= MIN_CORE and bool(bigrams(ca) & bigrams(cb))
 
 
 def share_a_place(a: Iterable[str], b: Iterable[str]) -> bool:
