@@ -439,12 +439,14 @@ BASELINE_THRESHOLD = 0.1  # bigram groups: best min(dev, realdev) B-cubed F1 ove
 # --- the product --------------------------------------------------------------------------
 
 
-def product(f: Features) -> np.ndarray:
-    """What the product ranks by (feedback.similarity_index._ranked): the recipe as
-    feedback.semantic implements it (no hubness correction yet), on int8-stored vectors of
-    feedback.vectors.embedding_text, scoring the 100 nearest by embedding (every opinion has its
-    vector, so no lexical candidates are added), with the lexical index's document frequencies."""
-    from feedback import semantic
+def product(f: Features) -> tuple[np.ndarray, list[list[int]]]:
+    """What the product ranks and groups by, as if the set were one town whose opinions are
+    all pending and all have their vectors (int8-stored, of feedback.vectors.embedding_text):
+    similar() (feedback.similarity_index._ranked: feedback.semantic's score of the 100
+    nearest by embedding; no lexical candidates are added when every opinion has its vector)
+    and pending_groups() (feedback.semantic_groups), both with the lexical index's
+    whole-text document frequencies. Returns the score matrix and the groups (positions)."""
+    from feedback import semantic, semantic_groups
     from feedback import vectors as product_vectors
 
     items = f.items
@@ -452,16 +454,17 @@ def product(f: Features) -> np.ndarray:
     stored = product_vectors.dequantise(product_vectors.quantise(embed(texts, "query")))
     cos = stored @ stored.T
     index = similarity.SimilarityIndex.from_rows((i.id, i.body, i.village) for i in items)
-    idf = semantic.idf_from(len(index), index.document_frequency)
+    idf = semantic.idf_from(len(index), index.text_frequency)
     docs = [semantic.doc(i.id, i.body, i.village) for i in items]
     s = np.zeros((len(items), len(items)), dtype=np.float32)
     for a in range(len(items)):
         candidates = set(np.argsort(-cos[a])[: semantic.CANDIDATES + 1].tolist())
-        # every opinion has its vector here: the product then adds no lexical candidates
         candidates.discard(a)
-        for b in candidates:
-            s[a, b] = semantic.score(float(cos[a, b]), docs[a], docs[b], idf)
-    return s
+        others = sorted(candidates)
+        s[a, others] = semantic.scores(docs[a], [docs[b] for b in others], cos[a, others], idf)
+    position = {item.id: n for n, item in enumerate(items)}
+    found = semantic_groups.group([i.id for i in items], docs, stored, idf)
+    return s, [[position[i] for i in ids] for ids, _score in found]
 
 
 def category_accuracy() -> None:
@@ -611,9 +614,8 @@ def main() -> None:
         print(row("engine", engine_figures, k))
         s = RECIPE.scores(f)
         print(row("recipe", measure(f, s, k, RECIPE.threshold, RECIPE.places.min_core, RECIPE), k))
-        # the product's groups are still the lexical engine's: its B-cubed F1 is the engine's
-        ours = dict(evaluate(items, product(f), k), b3=engine_figures["b3"])
-        print(row("product", ours, k))
+        scores, groups = product(f)
+        print(row("product", dict(evaluate(items, scores, k), b3=bcubed(items, groups)), k))
     if "heldout" in args.sets.split(","):
         category_accuracy()
 

@@ -6,26 +6,29 @@ Three signals, combined by the recipe chosen on development data in bench/simila
 - the cosine of the two texts' sentence embeddings (feedback.vectors: multilingual-e5-small
   of the text with its place names cut out), which finds 垃圾没人清运 / 环卫车好久没来 that share
   no word; rescaled so that what unrelated opinions typically reach (FLOOR) scores nothing;
-- the cosine of plain character bigrams (TF-IDF, the town's document frequencies), which is
-  what long messages about one place share most reliably, and catches names, numbers and
-  typos the embedding blurs;
+- the cosine of plain character bigrams of the whole text, places included (TF-IDF over the
+  town's opinions: SimilarityIndex.text_frequency), which is what long messages about one
+  place share most reliably, and catches names, numbers and typos the embedding blurs;
 - a place factor: the same place raises the score, two different places named lower it a lot
   (the same complaint in another village is another problem). Place names are matched softly
   (their cores share a character bigram: 长房云时代小区 / 房云时代小区, which the extractor cuts
   differently), and the factor fades out on long texts, where the extractor finds noise and
   the bigrams already carry the place.
 
-Short texts lean on the embedding, long ones on the bigrams. Pure functions of the texts and
-the vectors handed in: no database, no Flask.
+Short texts lean on the embedding, long ones on the bigrams. Grouping (feedback.semantic_groups)
+corrects the cosines for hubness first (csls) and joins pairs from GROUP_SHORT / GROUP_LONG.
+Pure functions of the texts and the vectors handed in: no database, no Flask.
 """
 
 from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+
+import numpy as np
 
 from feedback.places import AREA_SUFFIX, LINE_SUFFIX, extract_places, normalise
 
@@ -35,6 +38,8 @@ SHORT, LONG = 30, 100  # characters (of the shorter text): short up to SHORT, lo
 FADE = (30, 80)  # the place factor applies fully up to 30 characters, not at all from 80
 CANDIDATES = 100  # per query, the nearest by embedding that are scored (plus lexical ones)
 MIN_CORE = 2  # place names match softly only when both cores have at least this many chars
+HUB = 10  # nearest others whose mean cosine is an opinion's hubness (see csls)
+GROUP_SHORT, GROUP_LONG = 0.1, 0.2  # score from which two short / long texts share a group
 PLACE_SHARED, PLACE_CONFLICT = 1.2, 0.25  # both name places: one shared / none shared
 SAME_VILLAGE, VILLAGE_CONFLICT = 1.1, 0.45  # judged by the stations' villages instead
 
@@ -73,6 +78,7 @@ def bigrams(text: str) -> set[str]:
     return {text[i : i + 2] for i in range(len(text) - 1)}
 
 
+@lru_cache(maxsize=1 << 16)  # a town has few place names; groups ask about them often
 def same_place(a: str, b: str) -> bool:
     """Equal names, or cores of at least MIN_CORE characters sharing a bigram."""
     if a == b:
@@ -88,20 +94,22 @@ def share_a_place(a: Iterable[str], b: Iterable[str]) -> bool:
 
 def place_factor(a: Doc, b: Doc) -> float:
     """Explicit names beat the stations' villages; see the module docstring."""
-    if a.places and b.places:
-        return PLACE_SHARED if share_a_place(a.places, b.places) else PLACE_CONFLICT
-    eff_a = a.places or ({a.village} if a.village else set())
-    eff_b = b.places or ({b.village} if b.village else set())
-    if (a.village and a.village == b.village) or share_a_place(eff_a, eff_b):
+    return _place_factor(a.places, a.village, b.places, b.village)
+
+
+@lru_cache(maxsize=1 << 16)  # by the two wheres: a town has few of them
+def _place_factor(
+    places_a: frozenset[str], village_a: str, places_b: frozenset[str], village_b: str
+) -> float:
+    if places_a and places_b:
+        return PLACE_SHARED if share_a_place(places_a, places_b) else PLACE_CONFLICT
+    eff_a = places_a or ({village_a} if village_a else set())
+    eff_b = places_b or ({village_b} if village_b else set())
+    if (village_a and village_a == village_b) or share_a_place(eff_a, eff_b):
         return SAME_VILLAGE
     if eff_a and eff_b:
         return VILLAGE_CONFLICT
     return 1.0
-
-
-def conflict(a: Doc, b: Doc) -> bool:
-    """Both name places and none of them match: never one problem, however alike."""
-    return bool(a.places and b.places and not share_a_place(a.places, b.places))
 
 
 Idf = Callable[[str], float]
@@ -112,29 +120,56 @@ def idf_from(size: int, df: Callable[[str], int]) -> Idf:
     return lambda gram: math.log((size + 1) / (df(gram) + 1) + 1)
 
 
-def bigram_cosine(a: Doc, b: Doc, idf: Idf) -> float:
-    def weights(d: Doc) -> dict[str, float]:
-        return {g: (1 + math.log(c)) * idf(g) for g, c in d.grams.items()}
-
-    wa, wb = weights(a), weights(b)
-    norm = math.sqrt(sum(w * w for w in wa.values())) * math.sqrt(sum(w * w for w in wb.values()))
-    if not norm:
-        return 0.0
-    return sum(w * wb[g] for g, w in wa.items() if g in wb) / norm
+def tfidf(d: Doc, idf: Idf) -> dict[str, float]:
+    """The opinion's bigram weights (1 + ln tf) * idf, scaled to unit length."""
+    weights = {g: (1 + math.log(c)) * idf(g) for g, c in d.grams.items()}
+    norm = math.sqrt(sum(w * w for w in weights.values()))
+    return {g: w / norm for g, w in weights.items()} if norm else {}
 
 
-def _ramp(value: float, start: float, end: float) -> float:
-    return min(1.0, max(0.0, (value - start) / (end - start)))
+def dot(a: dict[str, float], b: dict[str, float]) -> float:
+    if len(a) > len(b):
+        a, b = b, a
+    return sum(w * b[g] for g, w in a.items() if g in b)
 
 
-def score(cosine: float | None, a: Doc, b: Doc, idf: Idf) -> float:
-    """The recipe: (w * e5 + (1 - w) * bigrams) * place factor, w and the place factor by
-    length. `cosine` None (no vector yet) leaves the embedding's part at nothing."""
-    shorter = min(a.length, b.length)
-    t = _ramp(shorter, SHORT, LONG)
+def csls(cosines, hub_a, hub_b, hub_mean: float):
+    """The cosines less the two opinions' hubness, plus the town's mean hubness (scalars or
+    arrays of pairs).
+
+    Some texts (short, generic: "路灯坏了") sit close to everything and would crowd every
+    list; subtracting how close each is to its own nearest (cross-domain similarity local
+    scaling, Conneau et al. 2018) ranks what is close to this opinion in particular. The
+    town's mean is added back so that the FLOOR keeps its meaning."""
+    return cosines - (hub_a + hub_b) / 2 + hub_mean
+
+
+def combine(cosines: np.ndarray, lexical: np.ndarray, shorter: np.ndarray, factors: np.ndarray):
+    """The recipe over arrays of pairs: (w * e5 + (1 - w) * bigrams) * place factor, with
+    the embedding's weight w and the place factor's strength set by the shorter text's
+    length. A cosine of NaN (no vector yet) leaves the embedding's part at nothing."""
+    t = np.clip((shorter - SHORT) / (LONG - SHORT), 0.0, 1.0)
     w = W_SHORT + (W_LONG - W_SHORT) * t
-    e5 = 0.0 if cosine is None else _ramp(cosine, FLOOR, 1.0)
-    base = w * e5 + (1 - w) * bigram_cosine(a, b, idf)
-    fade = _ramp(shorter, *FADE)
-    factor = 1 + (place_factor(a, b) - 1) * (1 - fade)
-    return min(1.0, base * factor)
+    e5 = np.nan_to_num(np.clip((cosines - FLOOR) / (1 - FLOOR), 0.0, 1.0))
+    fade = np.clip((shorter - FADE[0]) / (FADE[1] - FADE[0]), 0.0, 1.0)
+    return np.minimum(1.0, (w * e5 + (1 - w) * lexical) * (1 + (factors - 1) * (1 - fade)))
+
+
+def scores(
+    asked: Doc, others: Sequence[Doc], cosines: Sequence[float | None], idf: Idf
+) -> np.ndarray:
+    """The recipe's score of one opinion with each of `others` (float64 array), given the
+    embedding cosines (CSLS-corrected; None where an opinion has no vector yet)."""
+    weights = tfidf(asked, idf)
+    lexical = np.array([dot(weights, tfidf(other, idf)) for other in others], dtype=float)
+    shorter = np.minimum(asked.length, np.array([o.length for o in others], dtype=float))
+    factors = np.array([place_factor(asked, other) for other in others], dtype=float)
+    cos = np.array([np.nan if c is None else c for c in cosines], dtype=float)
+    return combine(cos, lexical, shorter, factors)
+
+
+def group_margins(scores_: np.ndarray, shorter: np.ndarray) -> np.ndarray:
+    """How far pairs' scores are over the threshold for sharing a group: GROUP_SHORT for
+    short texts, GROUP_LONG for long ones (long texts share more bigrams by chance)."""
+    t = np.clip((shorter - SHORT) / (LONG - SHORT), 0.0, 1.0)
+    return scores_ - (GROUP_SHORT + (GROUP_LONG - GROUP_SHORT) * t)

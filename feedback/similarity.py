@@ -56,7 +56,7 @@ _WEIGHTS = tuple(
 
 
 MAGIC = b"FBSIMIX\n"  # what a stored index starts with (see SimilarityIndex.dump)
-STORE_FORMAT = 1
+STORE_FORMAT = 2  # 2: whole-text bigram counts (text_frequency)
 _STORED_ARRAYS = {
     "concept": "B",
     "df": "i",
@@ -70,6 +70,7 @@ _STORED_ARRAYS = {
     "counts": "H",
     "place_of": "i",
     "village_of": "i",
+    "gram_df": "i",
 }
 
 
@@ -134,6 +135,8 @@ class SimilarityIndex:
         self._shared: dict[object, int] = {frozenset(): 0, "": 0}  # place set or village -> index
         self._known_places: dict[str, str] = {}  # name core -> village ("大塘" -> "大塘村")
         self._known_names: set[str] = set()  # the villages of _known_places
+        # bigram of a whole text (places included) -> in how many opinions it occurs
+        self._grams: dict[str, int] = {}
 
     # -- building --
     @classmethod
@@ -159,17 +162,30 @@ class SimilarityIndex:
         fid = self._feature_ids.get(feature)
         return max(0, self._df[fid]) if fid is not None else 0
 
+    def text_frequency(self, gram: str) -> int:
+        """In how many opinions added a bigram of the whole text (places included) occurs:
+        the document frequency feedback.semantic weighs its bigram cosine with."""
+        return self._grams.get(gram, 0)
+
     def __contains__(self, opinion_id: object) -> bool:
         return opinion_id in self._slot
 
     def add(self, opinion_id: int, body: str, village: str = "") -> None:
-        """Index one opinion; adding an id again replaces its earlier text."""
-        if opinion_id in self._slot:
+        """Index one opinion; adding an id again replaces its earlier content features, not
+        its whole-text bigrams (opinion bodies are never edited; one re-added after remove()
+        counts twice there)."""
+        fresh = opinion_id not in self._slot
+        if not fresh:
             self.remove(opinion_id)
         if village:
             self._remember_place(village)
         village = _normalised_village(village)
         text = normalise(body)
+        if fresh:
+            grams = self._grams
+            flat = text.replace(" ", "")
+            for gram in {flat[i : i + 2] for i in range(len(flat) - 1)}:
+                grams[gram] = grams.get(gram, 0) + 1
         places, spans = extract_places(text, self._known_places)
         slot = len(self._ids)
         counts = feature_counts(text, spans, places)
@@ -245,6 +261,7 @@ class SimilarityIndex:
             "counts": self._counts,
             "place_of": self._place_of,
             "village_of": self._village_of,
+            "gram_df": array("i", self._grams.values()),
         }
         header = {
             "format": STORE_FORMAT,
@@ -257,6 +274,7 @@ class SimilarityIndex:
             "place_sets": [sorted(places) for places in self._place_sets],
             "villages": self._villages,
             "known_places": self._known_places,
+            "grams": list(self._grams),
             "live": len(self._slot),
             "arrays": [[name, a.typecode, len(a)] for name, a in arrays.items()],
         }
@@ -325,6 +343,7 @@ class SimilarityIndex:
             and len(a["place_ends"]) == len(places) + 1
             and a["posting_ends"][-1] == len(a["postings"])
             and a["place_ends"][-1] == len(a["place_postings"])
+            and len(a["gram_df"]) == len(header["grams"])
             and place_sets[:1] == [frozenset()]
             and villages[:1] == [""]
         ):
@@ -342,6 +361,7 @@ class SimilarityIndex:
         for ends in (a["start"], a["posting_ends"], a["place_ends"]):
             if any(x > y for x, y in pairwise(ends)):  # with the ends checked: all in range
                 raise StoreError("offsets go backwards")
+        self._grams = dict(zip(map(str, header["grams"]), a["gram_df"], strict=True))
         self._feature_ids = {f: i for i, f in enumerate(features)}
         if len(self._feature_ids) != n_features:
             raise StoreError("a feature twice")

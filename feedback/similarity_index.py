@@ -34,6 +34,7 @@ from sqlite_utils import Database
 from feedback import (
     places,
     semantic,
+    semantic_groups,
     similarity_groups,
     similarity_lexicon,
     town_files,
@@ -295,12 +296,10 @@ def _ranked(
         if row[3] == town
     }
     asked = texts[opinion_id]
-    idf = semantic.idf_from(len(index), index.document_frequency)
-    scored = [
-        (other, round(semantic.score(cosine, asked, texts[other], idf), 4))
-        for other, cosine in cosines.items()
-        if other in texts
-    ]
+    idf = semantic.idf_from(len(index), index.text_frequency)
+    others = [other for other in cosines if other in texts]
+    found = semantic.scores(asked, [texts[o] for o in others], [cosines[o] for o in others], idf)
+    scored = [(other, round(score, 4)) for other, score in zip(others, found.tolist(), strict=True)]
     ranked = sorted((item for item in scored if item[1] > 0), key=lambda i: (-i[1], i[0]))
     return ranked[:limit]
 
@@ -310,7 +309,7 @@ class Group:
     """Pending opinions that likely describe one problem, and how alike they are."""
 
     members: list[dict]
-    score: float  # mean similarity of the members' pairs (of the first COHESION_SAMPLE)
+    score: float  # mean similarity of the members' pairs (of a sample of them)
 
 
 COHESION_SAMPLE = 20
@@ -319,26 +318,36 @@ COHESION_SAMPLE = 20
 def pending_groups(db: Database, database_path: str, town: str) -> list[Group]:
     """The town's pending opinions grouped by likely problem, best first: the largest group
     first (one click merges the most opinions), then the most alike. The staff groups page
-    and `feedback groups` both show exactly this."""
+    and `feedback groups` both show exactly this.
+
+    By meaning, words and place (feedback.semantic_groups) among the opinions that have
+    their vector; those the background embedder has not reached yet (seconds after they
+    arrive) are grouped among themselves by the lexical engine until it has."""
     index = for_town(db, database_path, town)
     pending = {
         row["id"]: row
         for row in db.query(
-            "select o.*, s.name as station_name from opinions o join stations s "
-            "on s.id = o.station_id where s.town = ? and o.status = 'new'",
+            "select o.*, s.name as station_name, s.village as village from opinions o "
+            "join stations s on s.id = o.station_id where s.town = ? and o.status = 'new'",
             [town],
         )
     }
-    found = [
-        Group([pending[i] for i in ids], cohesion(index, ids))
-        for ids in similarity_groups.group(index, list(pending))
-    ]
-    return sorted(found, key=lambda g: (-len(g.members), -g.score, g.members[0]["id"]))
+    vectors = town_vectors.for_town(db, database_path, town)
+    ids, matrix = vectors.rows(pending) if vectors is not None else ([], None)
+    found = []
+    if ids:
+        docs = [semantic.doc(i, pending[i]["body"], pending[i]["village"]) for i in ids]
+        idf = semantic.idf_from(len(index), index.text_frequency)
+        found = semantic_groups.group(ids, docs, matrix, idf)
+    missing = sorted(set(pending) - set(ids))
+    found += [(g, cohesion(index, g)) for g in similarity_groups.group(index, missing)]
+    groups = [Group([pending[i] for i in members], score) for members, score in found]
+    return sorted(groups, key=lambda g: (-len(g.members), -g.score, g.members[0]["id"]))
 
 
 def cohesion(index: SimilarityIndex, ids: list[int]) -> float:
-    """Mean score over the pairs of a group (its first members, so a group of hundreds of
-    copies costs no more than one of twenty)."""
+    """Mean lexical score over the pairs of a group (its first members, so a group of
+    hundreds of copies costs no more than one of twenty)."""
     sample = ids[:COHESION_SAMPLE]
     scores = [index.score(a, b) for n, a in enumerate(sample) for b in sample[n + 1 :]]
     return round(sum(scores) / len(scores), 4) if scores else 0.0

@@ -79,6 +79,12 @@ class TownVectors:
         s = len(self.stored)
         return dequantise(self.stored[at] if at < s else self.newer[at - s])
 
+    def rows(self, among: Iterable[int]) -> tuple[list[int], np.ndarray]:
+        """The opinions of `among` that have a vector, ascending, and their vectors as float32
+        (n, 384) in the same order."""
+        ids, parts = self._selected(among)
+        return [int(i) for i in ids], dequantise(np.concatenate(parts))
+
     def nearest_to(self, opinion_id: int, k: int) -> list[tuple[int, float]]:
         """nearest() of an opinion's own vector (itself included), remembered: the opinion
         page asks twice (similar opinions, then the category hint), and a dot product over

@@ -19,7 +19,13 @@ from pathlib import Path
 import pytest
 
 from feedback import similarity, similarity_groups
-from feedback.similarity import GROUP_THRESHOLD, SimilarityIndex, extract_places, normalise
+from feedback.similarity import (
+    GROUP_THRESHOLD,
+    STORE_FORMAT,
+    SimilarityIndex,
+    extract_places,
+    normalise,
+)
 
 DATA = Path(__file__).parent / "data" / "similar_opinions.json"
 
@@ -267,8 +273,23 @@ def test_a_dumped_index_loads_back_the_same(labelled: list[dict]) -> None:
         assert back.similar(o["id"]) == idx.similar(o["id"])
     ids = [o["id"] for o in labelled]
     assert similarity_groups.group(back, ids) == similarity_groups.group(idx, ids)
+    assert back.text_frequency("六龙") == idx.text_frequency("六龙") > 0
     back.add(10_000, "垃圾没人清运", "六龙村")  # and it goes on growing
     assert 10_000 in back
+
+
+def test_text_frequency_counts_whole_texts_places_included() -> None:
+    """The bigram weights of feedback.semantic: place names count like any other words."""
+    idx = SimilarityIndex.from_rows(
+        [
+            (1, "六龙村垃圾没人清运", "六龙村"),
+            (2, "六龙村的路灯坏了", "六龙村"),
+            (3, "路灯坏了", ""),
+        ]
+    )
+    assert idx.text_frequency("六龙") == 2 and idx.text_frequency("路灯") == 2
+    assert idx.text_frequency("垃圾") == 1 and idx.text_frequency("大塘") == 0
+    assert idx.document_frequency("六龙") == 0  # the engine's content features leave places out
 
 
 @pytest.mark.parametrize(
@@ -277,7 +298,7 @@ def test_a_dumped_index_loads_back_the_same(labelled: list[dict]) -> None:
         lambda data: data[:-3],
         lambda data: data[:-1] + bytes([data[-1] ^ 1]),
         lambda data: b"\x80\x04" + data[2:],
-        lambda data: data.replace(b'"format": 1', b'"format": 9'),
+        lambda data: data.replace(b'"format": %d' % STORE_FORMAT, b'"format": 99'),
         lambda data: b"",
     ],
     ids=["truncated", "a-flipped-bit", "not-the-magic", "another-format", "empty"],

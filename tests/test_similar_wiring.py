@@ -226,3 +226,47 @@ def test_an_opinion_left_at_other_gets_a_category_suggested_and_accepted_in_one_
     assert response.status_code == 303
     assert db["opinions"].get(5)["category"] == "pollution"
     assert 'id="category-hint"' not in client.get("/admin/opinions/5").get_data(as_text=True)
+
+
+def test_once_opinions_have_vectors_groups_join_paraphrases_that_share_no_word(
+    client, runner, db, two_town_stations
+):
+    """Three villagers of 六龙村 on the pig farm's smell, in words they do not share: the
+    lexical engine cannot group them; once the embedder has run, `feedback groups` and the
+    groups page offer them as one group, without the lamp, the same smell named at 大塘村, or
+    the other town."""
+    from feedback import town_vectors, vectors
+
+    bodies = [
+        (1, "六龙村猪场臭得不行,夏天根本没法开窗"),
+        (1, "养殖场的气味太大了,熏得人头疼"),
+        (1, "猪圈那边的味道一阵阵飘过来,受不了"),
+        (1, "村里的路灯坏了,晚上黑漆漆的"),
+        (2, "大塘村的养猪场臭气熏天"),
+        (3, "乙镇的养殖场气味太大了"),
+    ]
+    for n, (station, body) in enumerate(bodies, start=1):
+        db["opinions"].insert(
+            {
+                "receipt": f"GROUPME{'23456789'[n]}",
+                "station_id": station,
+                "body": body,
+                "category": "other",
+                "created_at": f"2026-03-0{n}T09:00:00+08:00",
+            }
+        )
+    users.add(db, "jia", "correct horse", "clerk", "甲镇")
+
+    def groups() -> list[list[int]]:
+        result = runner.invoke(args=["groups", "--town", "甲镇", "--json"])
+        assert result.exit_code == 0, result.output
+        return [g["ids"] for g in json.loads(result.stdout)]
+
+    assert [1, 2, 3] not in groups()  # words alone
+    assert vectors.backfill(db) == 6
+    town_vectors._entries.clear()
+    assert groups() == [[1, 2, 3]]
+    sign_in(client, "jia")
+    page = client.get("/admin/groups").get_data(as_text=True)
+    cards = page.split('class="card group"')[1:]
+    assert len(cards) == 1 and "养殖场的气味太大了" in cards[0] and "路灯" not in cards[0]
