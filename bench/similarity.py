@@ -52,8 +52,8 @@ def load_dev() -> list[Item]:
     ]
 
 
-def load_heldout() -> list[Item]:
-    rows = json.loads((ROOT / "bench" / "data" / "heldout_villagers.json").read_text())
+def load_heldout(name: str = "heldout_villagers.json") -> list[Item]:
+    rows = json.loads((ROOT / "bench" / "data" / name).read_text())
     items = []
     for r in rows:
         single = r["topic"].startswith("single-")
@@ -118,6 +118,8 @@ def load_sets(names: list[str]) -> dict[str, tuple[list[Item], int]]:
             sets[name] = (load_dev(), 4)
         elif name == "heldout":
             sets[name] = (load_heldout(), 4)
+        elif name == "devlook":
+            sets[name] = (load_heldout("dev_lookalikes.json"), 4)
         elif name in ("realdev", "realtest") and real:
             half = 0 if name == "realdev" else 1
             sets[name] = ([i for i in real if real_half(i) == half], 5)
@@ -439,32 +441,87 @@ BASELINE_THRESHOLD = 0.1  # bigram groups: best min(dev, realdev) B-cubed F1 ove
 # --- the product --------------------------------------------------------------------------
 
 
-def product(f: Features) -> tuple[np.ndarray, list[list[int]]]:
-    """What the product ranks and groups by, as if the set were one town whose opinions are
-    all pending and all have their vectors (int8-stored, of feedback.vectors.embedding_text):
-    similar() (feedback.similarity_index._ranked: feedback.semantic's score of the 100
-    nearest by embedding; no lexical candidates are added when every opinion has its vector)
-    and pending_groups() (feedback.semantic_groups), both with the lexical index's
-    whole-text document frequencies. Returns the score matrix and the groups (positions)."""
-    from feedback import semantic, semantic_groups
-    from feedback import vectors as product_vectors
+def product_vectors(items: list[Item]) -> np.ndarray:
+    """The vectors the product stores: int8 e5 of feedback.vectors.embedding_text."""
+    from feedback import vectors
 
-    items = f.items
-    texts = [product_vectors.embedding_text(i.body) or i.body for i in items]
-    stored = product_vectors.dequantise(product_vectors.quantise(embed(texts, "query")))
+    texts = [vectors.embedding_text(i.body) or i.body for i in items]
+    return vectors.dequantise(vectors.quantise(embed(texts, "query")))
+
+
+def product(items: list[Item], memory=None) -> tuple[np.ndarray, list[list[int]]]:
+    """What the product ranks and groups by, as if the set were one town whose opinions are
+    all pending and all have their vectors: similar() (feedback.similar_opinions._ranked:
+    feedback.semantic's score of the 100 nearest by embedding; no lexical candidates are
+    added when every opinion has its vector) and pending_groups() (feedback.semantic_groups),
+    both with the lexical index's whole-text document frequencies and, given a
+    feedback.clerk_memory.Memory, what the clerks' judgements teach. Returns the score
+    matrix and the groups (positions)."""
+    from feedback import semantic, semantic_groups
+
+    stored = product_vectors(items)
     cos = stored @ stored.T
     index = similarity.SimilarityIndex.from_rows((i.id, i.body, i.village) for i in items)
     idf = semantic.idf_from(len(index), index.text_frequency)
     docs = [semantic.doc(i.id, i.body, i.village) for i in items]
+    like = memory.likeness(stored) if memory else None
     s = np.zeros((len(items), len(items)), dtype=np.float32)
     for a in range(len(items)):
         candidates = set(np.argsort(-cos[a])[: semantic.CANDIDATES + 1].tolist())
         candidates.discard(a)
         others = sorted(candidates)
-        s[a, others] = semantic.scores(docs[a], [docs[b] for b in others], cos[a, others], idf)
+        learned = [memory.adjustment(like[a], like[b]) for b in others] if like else None
+        s[a, others] = semantic.scores(
+            docs[a], [docs[b] for b in others], cos[a, others], idf, learned
+        )
     position = {item.id: n for n, item in enumerate(items)}
-    found = semantic_groups.group([i.id for i in items], docs, stored, idf)
+    found = semantic_groups.group([i.id for i in items], docs, stored, idf, memory)
     return s, [[position[i] for i in ids] for ids, _score in found]
+
+
+# --- learning from the clerk ----------------------------------------------------------------
+
+
+def handled_half(item: Item) -> bool:
+    """The opinions a clerk has already handled (half of a set, by a hash of the id)."""
+    return int(hashlib.sha1(f"handled{item.id}".encode()).hexdigest(), 16) % 2 == 0
+
+
+def clerk_memory(handled: list[Item]):
+    """What a clerk teaches working through `handled` with the product's groups: each group
+    is merged into a suggestion for its most common problem, the opinions of other problems
+    are taken out of it (a split each), and the problem's opinions the group missed are
+    added by hand (a merge). Opinions of no problem (distractors) teach nothing."""
+    from feedback.clerk_memory import Memory
+
+    stored = product_vectors(handled)
+    _scores, groups = product(handled)
+    topics = sorted({i.topic for i in handled if i.topic})
+    number = {t: n for n, t in enumerate(topics)}
+    merged = [stored[[n for n, i in enumerate(handled) if i.topic == t]] for t in topics]
+    removed = []
+    for members in groups:
+        common = Counter(handled[m].topic for m in members if handled[m].topic).most_common(1)
+        if not common:
+            continue
+        kept = common[0][0]
+        removed += [(stored[m], number[kept]) for m in members if handled[m].topic != kept]
+    return Memory.build(merged, removed), len(removed)
+
+
+def learning(items: list[Item], k: int) -> None:
+    """Similarity and groups on the opinions not yet handled, before and after the clerk's
+    merges and splits on the handled half."""
+    handled = [i for i in items if handled_half(i)]
+    rest = [i for i in items if not handled_half(i)]
+    memory, splits = clerk_memory(handled)
+    print(
+        f"  learning: {len(handled)} handled ({len(memory.centroids)} suggestions, {splits} "
+        f"taken out), measured on the other {len(rest)}"
+    )
+    for name, used in (("before", None), ("after", memory)):
+        scores, groups = product(rest, used)
+        print(row(name, dict(evaluate(rest, scores, k), b3=bcubed(rest, groups)), k))
 
 
 def category_accuracy() -> None:
@@ -603,7 +660,7 @@ def row(name: str, m: dict, k: int) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--sets", default="dev,realdev,heldout,realtest")
+    parser.add_argument("--sets", default="dev,devlook,realdev,heldout,realtest")
     args = parser.parse_args()
     for name, (items, k) in load_sets(args.sets.split(",")).items():
         f = features(name, items)
@@ -614,8 +671,9 @@ def main() -> None:
         print(row("engine", engine_figures, k))
         s = RECIPE.scores(f)
         print(row("recipe", measure(f, s, k, RECIPE.threshold, RECIPE.places.min_core, RECIPE), k))
-        scores, groups = product(f)
+        scores, groups = product(items)
         print(row("product", dict(evaluate(items, scores, k), b3=bcubed(items, groups)), k))
+        learning(items, k)
     if "heldout" in args.sets.split(","):
         category_accuracy()
 

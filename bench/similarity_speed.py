@@ -1,5 +1,5 @@
 """Similarity speed: `similar()` at 100,000 opinions, and the groups page
-(similarity_index.pending_groups, /admin/groups) at 2,000 and 10,000 pending opinions of one
+(similar_opinions.pending_groups, /admin/groups) at 2,000 and 10,000 pending opinions of one
 town, beside the old all-pairs grouping at 2,000 and a bare floor measured in the same run.
 
 The pending opinions are near-duplicates as a busy town sends them: 21 kinds of problem at
@@ -240,7 +240,7 @@ def groups_speed(sizes: list[int], old_at: int, repeat: int) -> None:
 
 
 def groups_at(n: int, folder: Path, old_too: bool, repeat: int) -> None:
-    from feedback import similarity_index
+    from feedback import similar_opinions, similarity_index
     from feedback.db import connect
 
     _app, client, path = town_database(folder, n)
@@ -261,7 +261,7 @@ def groups_at(n: int, folder: Path, old_too: bool, repeat: int) -> None:
         assert client.get("/admin/groups").status_code == 200
 
     floor_s, _ = best_of(repeat, floor)
-    ours_s, groups = best_of(repeat, lambda: similarity_index.pending_groups(db, str(path), TOWN))
+    ours_s, groups = best_of(repeat, lambda: similar_opinions.pending_groups(db, str(path), TOWN))
     page_s, _ = best_of(repeat, page)
     line = f"{n:>9,}{{:>10.2f}}{{:>9.1f}}"
     grouped = sum(len(g.members) for g in groups)

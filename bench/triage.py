@@ -411,17 +411,17 @@ def measure_pages(client, floor, town_urls: dict[str, list[str]], repeat: int) -
 
 
 def measure_similar(app, path: Path, ids: list[int], floor) -> tuple[list, list]:
-    """similarity_index.similar (what `feedback similar` and the opinion page call), index warm."""
-    from feedback import similarity_index
+    """similar_opinions.similar (what `feedback similar` and the opinion page call), index warm."""
+    from feedback import similar_opinions
     from feedback.context import get_db
 
     ours, base = [], []
     with app.app_context():
         db = get_db()
-        similarity_index.similar(db, str(path), ids[0], 5)
+        similar_opinions.similar(db, str(path), ids[0], 5)
         for opinion_id in ids:
             started = time.perf_counter()
-            similarity_index.similar(db, str(path), opinion_id, 5)
+            similar_opinions.similar(db, str(path), opinion_id, 5)
             ours.append((time.perf_counter() - started) * 1000)
             started = time.perf_counter()
             floor.get("/floor")

@@ -346,3 +346,15 @@ def opinion_vectors(db: Database) -> None:
         );
         """,
     )
+
+
+@migrations(name="0010_unmerge_index")
+def unmerge_index(db: Database) -> None:
+    """The opinions clerks took out of a suggestion, found without reading the whole audit
+    log: what feedback.judgements teaches the similarity that these are not one problem."""
+    _run_script(
+        db,
+        """
+        CREATE INDEX audit_log_unmerge ON audit_log (id) WHERE action = 'opinion.unmerge';
+        """,
+    )

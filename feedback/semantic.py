@@ -144,28 +144,42 @@ def csls(cosines, hub_a, hub_b, hub_mean: float):
     return cosines - (hub_a + hub_b) / 2 + hub_mean
 
 
-def combine(cosines: np.ndarray, lexical: np.ndarray, shorter: np.ndarray, factors: np.ndarray):
-    """The recipe over arrays of pairs: (w * e5 + (1 - w) * bigrams) * place factor, with
-    the embedding's weight w and the place factor's strength set by the shorter text's
-    length. A cosine of NaN (no vector yet) leaves the embedding's part at nothing."""
+def combine(
+    cosines: np.ndarray,
+    lexical: np.ndarray,
+    shorter: np.ndarray,
+    factors: np.ndarray,
+    learned: np.ndarray | float = 0.0,
+) -> np.ndarray:
+    """The recipe over arrays of pairs: (w * e5 + (1 - w) * bigrams + learned) * place
+    factor, with the embedding's weight w and the place factor's strength set by the shorter
+    text's length. A cosine of NaN (no vector yet) leaves the embedding's part at nothing;
+    `learned` is what the clerks' merges and splits say of the pair (feedback.clerk_memory)."""
     t = np.clip((shorter - SHORT) / (LONG - SHORT), 0.0, 1.0)
     w = W_SHORT + (W_LONG - W_SHORT) * t
     e5 = np.nan_to_num(np.clip((cosines - FLOOR) / (1 - FLOOR), 0.0, 1.0))
+    base = np.maximum(0.0, w * e5 + (1 - w) * lexical + learned)
     fade = np.clip((shorter - FADE[0]) / (FADE[1] - FADE[0]), 0.0, 1.0)
-    return np.minimum(1.0, (w * e5 + (1 - w) * lexical) * (1 + (factors - 1) * (1 - fade)))
+    return np.minimum(1.0, base * (1 + (factors - 1) * (1 - fade)))
 
 
 def scores(
-    asked: Doc, others: Sequence[Doc], cosines: Sequence[float | None], idf: Idf
+    asked: Doc,
+    others: Sequence[Doc],
+    cosines: Sequence[float | None],
+    idf: Idf,
+    learned: Sequence[float] | None = None,
 ) -> np.ndarray:
     """The recipe's score of one opinion with each of `others` (float64 array), given the
-    embedding cosines (CSLS-corrected; None where an opinion has no vector yet)."""
+    embedding cosines (None where an opinion has no vector yet) and what the clerks'
+    judgements add to each pair."""
     weights = tfidf(asked, idf)
     lexical = np.array([dot(weights, tfidf(other, idf)) for other in others], dtype=float)
     shorter = np.minimum(asked.length, np.array([o.length for o in others], dtype=float))
     factors = np.array([place_factor(asked, other) for other in others], dtype=float)
     cos = np.array([np.nan if c is None else c for c in cosines], dtype=float)
-    return combine(cos, lexical, shorter, factors)
+    extra = 0.0 if learned is None else np.asarray(learned, dtype=float)
+    return combine(cos, lexical, shorter, factors, extra)
 
 
 def group_margins(scores_: np.ndarray, shorter: np.ndarray) -> np.ndarray:

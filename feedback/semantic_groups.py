@@ -19,6 +19,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from feedback import semantic
+from feedback.clerk_memory import Memory
 from feedback.semantic import Doc, Idf
 
 NEIGHBOURS = 8  # nearest by embedding per opinion whose pairs are tried
@@ -54,8 +55,12 @@ class _Grouping:
     one-line "路灯坏了") is that one's twin: it has its vector and scores like it with every
     other, so it joins its group at the start and takes no part in the nearest neighbours."""
 
-    def __init__(self, docs: Sequence[Doc], matrix: np.ndarray, idf: Idf) -> None:
+    def __init__(
+        self, docs: Sequence[Doc], matrix: np.ndarray, idf: Idf, memory: Memory | None = None
+    ) -> None:
         self.docs = docs
+        self.memory = memory if memory else None
+        self.likeness = memory.likeness(matrix) if self.memory else None
         self.matrix = matrix
         self.idf = idf
         seen: dict[tuple, int] = {}
@@ -113,7 +118,11 @@ class _Grouping:
             lexical = np.array([semantic.dot(weights(x), weights(y)) for x, y in missing])
             shorter = np.array([min(docs[x].length, docs[y].length) for x, y in missing], float)
             factors = np.array([semantic.place_factor(docs[x], docs[y]) for x, y in missing])
-            found = semantic.combine(cosines, lexical, shorter, factors)
+            learned = 0.0
+            if self.memory is not None:
+                like, memory = self.likeness, self.memory
+                learned = np.array([memory.adjustment(like[x], like[y]) for x, y in missing])
+            found = semantic.combine(cosines, lexical, shorter, factors, learned)
             known.update(zip(missing, found.tolist(), strict=True))
             margins = semantic.group_margins(found, shorter).tolist()
             self._margins.update(zip(missing, margins, strict=True))
@@ -174,12 +183,17 @@ def _spread(members: list[int]) -> list[int]:
 
 
 def group(
-    ids: Sequence[int], docs: Sequence[Doc], matrix: np.ndarray, idf: Idf
+    ids: Sequence[int],
+    docs: Sequence[Doc],
+    matrix: np.ndarray,
+    idf: Idf,
+    memory: Memory | None = None,
 ) -> list[tuple[list[int], float]]:
     """Groups of the opinions `ids` (docs and unit vectors, float32, in the same order),
     largest first, each with its cohesion: the mean score of its pairs (of a spread sample).
-    Opinions in no group are left out."""
-    grouping = _Grouping(docs, matrix, idf)
+    Opinions in no group are left out. `memory`: what the clerks' merges and splits teach
+    (feedback.clerk_memory)."""
+    grouping = _Grouping(docs, matrix, idf, memory)
     found = []
     for members in grouping.run():
         sample = _spread(members)

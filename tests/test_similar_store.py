@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from feedback import gunicorn_config, similarity_index
+from feedback import gunicorn_config, similar_opinions, similarity_index
 from feedback.similarity import MAGIC, SimilarityIndex
 
 BODIES = [
@@ -51,7 +51,7 @@ def copies(database: str) -> list[Path]:
 
 
 def similar_ids(db, database: str, opinion_id: int) -> list[int]:
-    return [row["id"] for row in similarity_index.similar(db, database, opinion_id)]
+    return [row["id"] for row in similar_opinions.similar(db, database, opinion_id)]
 
 
 def test_a_town_is_built_once_and_loaded_by_the_next_process(stored, db, monkeypatch):

@@ -10,7 +10,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from feedback import clock, opinions, receipts, similarity_index, stations
+from feedback import clock, opinions, receipts, similar_opinions, stations
 from feedback import imports as opinion_import_
 from feedback.cli.stations import poster_fonts, reject_rows
 from feedback.context import get_db
@@ -184,7 +184,7 @@ def _refuse_repeated_file(db, station: dict, digest: str) -> None:
 def similar_command(opinion_id: int, limit: int, as_json: bool) -> None:
     """The opinions most similar to opinion ID (same town), best first."""
     try:
-        found = similarity_index.similar(
+        found = similar_opinions.similar(
             get_db(), current_app.config["FEEDBACK_DATABASE"], opinion_id, limit
         )
     except KeyError:
@@ -213,7 +213,7 @@ def groups_command(town: str, as_json: bool) -> None:
             f"unknown town {town!r} (known: {', '.join(towns) or 'none yet'})",
             param_hint="'--town'",
         )
-    found = similarity_index.pending_groups(db, current_app.config["FEEDBACK_DATABASE"], town)
+    found = similar_opinions.pending_groups(db, current_app.config["FEEDBACK_DATABASE"], town)
     if as_json:
         rows = [{"ids": [o["id"] for o in g.members], "score": g.score} for g in found]
         click.echo(json.dumps(rows, ensure_ascii=False))

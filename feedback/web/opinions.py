@@ -24,7 +24,7 @@ from feedback import (
     inbox,
     labels,
     opinions,
-    similarity_index,
+    similar_opinions,
     suggestions,
 )
 from feedback.context import categories, get_db, photo_dir
@@ -154,7 +154,7 @@ def _opinion_page(db, row: dict, forms: dict, revealed: bool = False):
     photos = list(db.query("select * from photos where opinion_id = ? order by id", [row["id"]]))
     history = audit.history(db, "opinion", row["id"])
     # A worker's warm-up may still be building the town's index: say so rather than wait.
-    similar = similarity_index.similar(
+    similar = similar_opinions.similar(
         db, current_app.config["FEEDBACK_DATABASE"], row["id"], 5, wait=False
     )
     hint = category_hint.suggest(
@@ -189,7 +189,7 @@ def groups():
     town = request.args.get("town") if request.args.get("town") in towns else None
     town = town or (towns[0] if towns else None)
     database = current_app.config["FEEDBACK_DATABASE"]
-    groups = similarity_index.pending_groups(db, database, town) if town else []
+    groups = similar_opinions.pending_groups(db, database, town) if town else []
     return render_template(
         "admin/groups.html", groups=groups, town=town, towns=towns, categories=dict(categories())
     )
