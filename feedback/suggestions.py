@@ -60,6 +60,25 @@ def draft(opinions: list[dict], category_labels: dict[str, str]) -> dict:
     return {"title": title, "body": body, "category": category}
 
 
+def still_pending(opinions: list[dict]) -> tuple[list[dict], list[dict]]:
+    """Split a selection into the opinions that can still be merged and those handled since
+    the page was drawn (another clerk merged or answered them): a draft is offered for the
+    first, never for opinions that linking would refuse (_link enforces the same rule)."""
+    pending = [o for o in opinions if o["status"] == "new"]
+    return pending, [o for o in opinions if o["status"] != "new"]
+
+
+def handled_ids(handled: list[dict]) -> str:
+    return "、".join(f"#{o['id']}" for o in handled)
+
+
+def all_handled_message(handled: list[dict]) -> str:
+    return (
+        f"勾选的意见 {handled_ids(handled)} 刚刚已经处理过了(可能是别人合并或答复的),"
+        "没有可以合并的了。请回到列表查看最新情况。"
+    )
+
+
 def public_title(title: str | None, bodies: list[str]) -> str:
     """The title as villagers may read it, or "" when it repeats words of an opinion behind
     the suggestion (older drafts copied the first opinion into the title): each villager sees

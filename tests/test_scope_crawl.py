@@ -132,7 +132,10 @@ def test_another_towns_clerk_can_change_nothing_of_this_town(app, db, two_towns)
         ("/admin/opinions/2/category", {"c-csrf_token": token, "c-category": "rural"}),
         ("/admin/opinions/1/reveal", {"csrf_token": token}),
         ("/admin/suggestions/merge", {"csrf_token": token, "ids": ["2"]}),
-        ("/admin/suggestions/merge", {"csrf_token": token, "ids": ["3"], "suggestion": "1"}),
+        (
+            "/admin/suggestions/merge",
+            {"csrf_token": token, "ids": ["3"], "suggestion": "1", "action": "into"},
+        ),
         (
             "/admin/suggestions/create",
             {"csrf_token": token, "opinion_ids": "2", "title": "越权", "body": "越权"}
@@ -175,8 +178,14 @@ def test_an_admin_cannot_mix_towns(app, db, two_towns):
     fields = {"title": "两镇合一", "body": "两镇合一", "category": "other", "tier": "一般"}
     posts = [
         ("/admin/suggestions/merge", {"csrf_token": token, "ids": ["2", "3"]}),
-        ("/admin/suggestions/merge", {"csrf_token": token, "ids": ["3"], "suggestion": "1"}),
-        ("/admin/suggestions/merge", {"csrf_token": token, "ids": ["2", "3"], "suggestion": "1"}),
+        (
+            "/admin/suggestions/merge",
+            {"csrf_token": token, "ids": ["3"], "suggestion": "1", "action": "into"},
+        ),
+        (
+            "/admin/suggestions/merge",
+            {"csrf_token": token, "ids": ["2", "3"], "suggestion": "1", "action": "into"},
+        ),
         ("/admin/suggestions/create", {"csrf_token": token, "opinion_ids": "2,3", **fields}),
     ]
     before = dump(db)

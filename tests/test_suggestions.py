@@ -134,3 +134,56 @@ def test_overdue_suggestions_stand_out(client, town, db):
     assert "已并入代表建议" in opinion_page and "路灯不亮" in opinion_page
     assert "已超期" in opinion_page
     assert "路灯不亮(已超期)" in text(client.get("/admin/opinions"))
+
+
+# --- the merge form: each button does what it says (issue 13) ------------------------------
+
+
+def linked(db, suggestion_id: int) -> list[int]:
+    rows = db["suggestion_opinions"].rows_where("suggestion_id = ?", [suggestion_id])
+    return sorted(row["opinion_id"] for row in rows)
+
+
+def test_merge_new_drafts_a_new_suggestion_even_with_one_chosen_in_the_dropdown(client, town, db):
+    assert create(client, ["1"]).status_code == 303
+    page = text(merge(client, ["2"], suggestion="1", action="new"))
+    assert "把 1 条意见合并成一件代表建议" in page and "路口的灯一直不亮" in page
+    assert linked(db, 1) == [1] and db["opinions"].get(2)["status"] == "new"
+
+
+def test_merge_into_adds_to_the_chosen_suggestion(client, town, db):
+    assert create(client, ["1"]).status_code == 303
+    response = merge(client, ["2"], suggestion="1", action="into")
+    assert response.status_code == 303 and response.headers["Location"].endswith("/1")
+    assert linked(db, 1) == [1, 2]
+
+
+def test_merge_into_without_a_chosen_suggestion_says_so(client, town, db):
+    response = merge(client, ["2"], action="into")
+    assert response.status_code == 400
+    assert "请先在“并入”旁边的列表里选一件已有建议" in text(response)
+    assert db["opinions"].get(2)["status"] == "new" and db["suggestions"].count == 0
+
+
+def test_merging_nothing_ticked_says_so_and_leads_back(client, town):
+    back = "/admin/opinions?status=new&q=%E8%B7%AF%E7%81%AF"
+    response = merge(client, [], action="new", back=back)
+    assert response.status_code == 400
+    page = text(response)
+    assert "请先勾选意见" in page and f'href="{back.replace("&", "&amp;")}"' in page
+    elsewhere = text(merge(client, [], back="https://evil.example/admin/"))
+    assert 'href="/admin/opinions"' in elsewhere and "evil" not in elsewhere
+
+
+def test_a_group_merged_meanwhile_is_caught_at_the_draft(client, town, db):
+    """Another clerk merged #1 after the groups page was drawn: the draft says so in Chinese
+    and offers only #2; when none is left, nothing is drafted at all."""
+    assert create(client, ["1"]).status_code == 303
+    page = text(merge(client, ["1", "2"], action="new"))
+    assert "#1 刚刚已经处理过了" in page and "下面只合并其余 1 条" in page
+    assert 'name="opinion_ids" type="hidden" value="2"' in page
+    assert "把 1 条意见合并成一件代表建议" in page
+    assert create(client, ["2"], title="路口灯").status_code == 303
+    gone = merge(client, ["1", "2"], action="new")
+    assert gone.status_code == 409
+    assert "#1、#2 刚刚已经处理过了" in text(gone) and 'name="title"' not in text(gone)

@@ -43,30 +43,60 @@ def _refused(error: suggestions.SuggestionError, status: int = 409):
     reason in Chinese."""
     if isinstance(error, suggestions.Missing):
         abort(404)
-    return render_template("admin/message.html", message=str(error)), status
+    return _message(str(error), status)
+
+
+NOTHING_TICKED = "请先勾选意见:在要合并的意见前面打勾,再点“合并成新建议”或“并入”。"
+NO_TARGET = "请先在“并入”旁边的列表里选一件已有建议,再点“并入”。"
+
+
+def _back() -> str:
+    """The page the form was on (the inbox with its filters, or the groups page): only a
+    staff path of this site, never another host."""
+    back = request.form.get("back") or ""
+    if back.startswith("/admin/") and "//" not in back and "\\" not in back:
+        return back
+    return url_for("opinions.opinions")
+
+
+def _message(message: str, status: int):
+    return render_template("admin/message.html", message=message, back=_back()), status
 
 
 @bp.post("/merge")
 @login_required
 def merge():
-    """From the inbox: new suggestion from the ticked opinions, or add them to an open one."""
+    """From the inbox or a group: the button pressed decides, never the dropdown alone.
+    `action=into` adds the ticked opinions to the suggestion chosen in the dropdown; any other
+    submit (合并成新建议, a group's 合并成建议, Enter in the form) drafts a new suggestion from
+    those still pending, saying which were handled meanwhile."""
     db = get_db()
     ids = _ids(request.form.getlist("ids"))
     if not ids:
-        return redirect(url_for("opinions.opinions"), 303)
+        return _message(NOTHING_TICKED, 400)
     current = scope()
     chosen = found(current.opinions(db, ids))
-    target = request.form.get("suggestion", type=int)
     try:
-        if target:
+        if request.form.get("action") == "into":
+            target = request.form.get("suggestion", type=int)
+            if not target:
+                return _message(NO_TARGET, 400)
             suggestion = found(current.suggestion(db, target))
             suggestions.add_opinions(db, current, suggestion["id"], ids)
             return redirect(url_for("suggestions.show", suggestion_id=suggestion["id"]), 303)
-        proposal = suggestions.draft(chosen, dict(categories()))
+        pending, handled = suggestions.still_pending(chosen)
+        if not pending:
+            return _message(suggestions.all_handled_message(handled), 409)
+        proposal = suggestions.draft(pending, dict(categories()))
     except suggestions.SuggestionError as error:
         return _refused(error)
-    form = _suggestion_form(None, opinion_ids=",".join(map(str, ids)), **proposal)
-    return render_template("admin/suggestion_new.html", form=form, opinions=chosen)
+    form = _suggestion_form(None, opinion_ids=",".join(str(o["id"]) for o in pending), **proposal)
+    return render_template(
+        "admin/suggestion_new.html",
+        form=form,
+        opinions=pending,
+        handled=suggestions.handled_ids(handled),
+    )
 
 
 @bp.post("/create")

@@ -1,0 +1,122 @@
+"""The clerk's workbench in a real browser: the bugs found walking it (issue 13)."""
+
+from __future__ import annotations
+
+import pytest
+
+from feedback import clock, receipts
+from feedback.db import connect
+
+pytestmark = pytest.mark.browser
+
+LAMPS = ("六龙村村口路灯坏了三个月,晚上看不见", "六龙村路口的灯一直不亮,老人怕摔")
+RUBBISH = "大塘村垃圾没人清运,堆成山了"
+
+
+def add_opinions(instance, *bodies: str, station: str = "liulong-ting") -> list[int]:
+    """Opinions as villagers sent them, written straight into the served database."""
+    db = connect(instance / "feedback.db")
+    station_id = db.execute("select id from stations where code = ?", [station]).fetchone()[0]
+    ids = []
+    for body in bodies:
+        row = {
+            "receipt": receipts.new_code(),
+            "station_id": station_id,
+            "body": body,
+            "category": "cityscape",
+            "created_at": clock.stamp(),
+        }
+        ids.append(db["opinions"].insert(row).last_pk)
+    db.close()
+    return ids
+
+
+def linked(instance, suggestion_id: int) -> list[int]:
+    db = connect(instance / "feedback.db")
+    rows = db.execute(
+        "select opinion_id from suggestion_opinions where suggestion_id = ? order by 1",
+        [suggestion_id],
+    ).fetchall()
+    db.close()
+    return [row[0] for row in rows]
+
+
+def tick(page, *ids: int) -> None:
+    for opinion_id in ids:
+        page.check(f"input[name=ids][value='{opinion_id}']")
+
+
+def test_each_merge_button_does_what_it_says(clerk_page, live_server, instance):
+    page = clerk_page
+    first, second, third = add_opinions(instance, LAMPS[0], LAMPS[1], RUBBISH)
+    page.goto(f"{live_server}/admin/opinions")
+    tick(page, first)
+    page.click("#merge-new")
+    page.click("#create")
+    assert "背后的 1 条群众意见" in page.locator("main").inner_text()
+
+    # An existing suggestion chosen in the dropdown, then 合并成新建议: a new draft.
+    page.goto(f"{live_server}/admin/opinions")
+    tick(page, second)
+    page.select_option("select[name=suggestion]", index=1)
+    page.click("#merge-new")
+    assert "把 1 条意见合并成一件代表建议" in page.locator("main").inner_text()
+    assert LAMPS[1] in page.locator("main").inner_text()
+    assert linked(instance, 1) == [first]
+
+    # The same choice with 并入: added to that suggestion.
+    page.goto(f"{live_server}/admin/opinions")
+    tick(page, second)
+    page.select_option("select[name=suggestion]", index=1)
+    page.click("#merge-into")
+    assert "背后的 2 条群众意见" in page.locator("main").inner_text()
+    assert linked(instance, 1) == [first, second]
+
+    # Nothing ticked: a message that says so, and the way back to the same list.
+    page.goto(f"{live_server}/admin/opinions?status=new&q=垃圾")
+    page.click("#merge-new")
+    assert "请先勾选意见" in page.locator("main").inner_text()
+    page.click("#back")
+    assert page.locator("#opinions").inner_text().count(RUBBISH[:6]) == 1
+    assert page.input_value("input[name=q]") == "垃圾"
+    assert third not in linked(instance, 1)
+
+
+def test_a_group_merged_meanwhile_is_caught_before_the_draft(clerk_page, live_server, instance):
+    page = clerk_page
+    first, second = add_opinions(instance, *LAMPS)
+    page.goto(f"{live_server}/admin/groups")
+    group = page.locator("form.group", has_text=LAMPS[0][:8])
+    assert LAMPS[1] in group.inner_text()
+
+    # Another clerk merges the first of the group while this page stays open.
+    other = page.context.new_page()
+    other.goto(f"{live_server}/admin/opinions")
+    tick(other, first)
+    other.click("#merge-new")
+    other.click("#create")
+    other.close()
+
+    group.locator("button[type=submit]").click()
+    main = page.locator("main").inner_text()
+    assert f"#{first} 刚刚已经处理过了" in main and "下面只合并其余 1 条" in main
+    assert "把 1 条意见合并成一件代表建议" in main
+    page.click("#create")
+    assert "背后的 1 条群众意见" in page.locator("main").inner_text()
+    assert linked(instance, 2) == [second]
+
+
+def test_the_villager_reads_the_answer_once(clerk_page, live_server, instance, phone):
+    page = clerk_page
+    (opinion,) = add_opinions(instance, LAMPS[0])
+    page.goto(f"{live_server}/admin/opinions/{opinion}")
+    answer = "村口三盏路灯已于本周修好,感谢您的反映"
+    page.fill("#a-answer", answer)
+    page.click("form:has(#a-answer) button[type=submit]")
+    db = connect(instance / "feedback.db")
+    receipt = db["opinions"].get(opinion)["receipt"]
+    db.close()
+    phone.goto(f"{live_server}/t/{receipt}")
+    text = phone.locator("main").inner_text()
+    assert text.count(answer) == 1
+    assert "已答复" in text and "答复内容见下方" in text
