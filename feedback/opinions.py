@@ -19,7 +19,7 @@ from feedback.access import Access
 from feedback.db import write_transaction
 from feedback.labels import RATINGS
 from feedback.photos import Photo, new_filename, write
-from feedback.suggestions import public_title
+from feedback.suggestion_text import public_title
 
 
 class RateLimited(Exception):

@@ -346,3 +346,30 @@ def opinion_vectors(db: Database) -> None:
         );
         """,
     )
+
+
+@migrations(name="0010_china_stamps")
+def china_stamps(db: Database) -> None:
+    """Everything staff read is China time: the audit log's and stations' column defaults
+    wrote UTC without an offset, shown raw beside China times. Those rows are rewritten as
+    China stamps with their offset, as every other timestamp is stored; new rows are written
+    so by the code (audit.record, stations)."""
+    for table, column in (("audit_log", "at"), ("stations", "created_at")):
+        db.execute(
+            f"update {table} set {column} = "
+            f"strftime('%Y-%m-%dT%H:%M:%S', {column}, '+8 hours') || '+08:00' "
+            f"where {column} not like '%+__:__' and {column} not like '%Z'"
+        )
+
+
+@migrations(name="0011_suggestion_links_history")
+def suggestion_links_history(db: Database) -> None:
+    """A suggestion's history lists the opinions added to it and taken out of it, which are
+    logged on the opinions (audit.suggestion_history): an index of the suggestion named in
+    those entries finds them without reading the whole log."""
+    db.execute(
+        "CREATE INDEX audit_log_suggestion_links ON audit_log ("
+        "coalesce(json_extract(detail, '$.after.suggestion'), "
+        "json_extract(detail, '$.before.suggestion'))) "
+        "WHERE action in ('opinion.merge', 'opinion.unmerge')"
+    )

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
-from feedback import audit, tabular
+from feedback import audit, clock, tabular
 from feedback.db import write_transaction
 from feedback.labels import STATION_KINDS
 from feedback.text import clean_line, is_code
@@ -131,7 +131,7 @@ def add(
         if _exists(db, station["code"]):
             message = WORDS[language]["taken"].format(station["code"])
             raise StationError(message, {"code": message})
-        station_id = db["stations"].insert(station).last_pk
+        station_id = db["stations"].insert(dict(station, created_at=clock.stamp())).last_pk
         audit.record(db, actor, "station.add", "station", station_id, code=station["code"])
     return get(db, station["code"])
 
@@ -164,7 +164,7 @@ def import_csv(db: Database, data: bytes, actor: str = "cli") -> list[dict]:
     if errors:
         raise ImportRejected(errors)
     with db.atomic():
-        db["stations"].insert_all(stations)
+        db["stations"].insert_all(dict(s, created_at=clock.stamp()) for s in stations)
         audit.record(db, actor, "station.import", "station", None, count=len(stations))
     return [get(db, s["code"]) for s in stations]
 

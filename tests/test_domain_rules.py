@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from feedback import audit, departments, opinions, suggestions, users
+from feedback import audit, departments, opinions, suggestion_text, suggestions, users
 from feedback.access import Access
 from feedback.db import connect
 from tests.conftest import STAFF_PASSWORD, csrf_of, sign_in
@@ -402,5 +402,5 @@ def test_an_older_title_copied_from_an_opinion_is_not_shown(app, client, db, tow
     number = db["suggestions"].get(suggestion_id)["number"]
     assert "已并入代表建议" in page and number in page
     assert BODIES[1][:10] not in page
-    assert suggestions.public_title("路灯不亮", [BODIES[1]]) == "路灯不亮"
-    assert suggestions.public_title(BODIES[2], [BODIES[1], BODIES[2]]) == ""
+    assert suggestion_text.public_title("路灯不亮", [BODIES[1]]) == "路灯不亮"
+    assert suggestion_text.public_title(BODIES[2], [BODIES[1], BODIES[2]]) == ""

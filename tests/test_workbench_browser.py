@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
+
 import pytest
 
 from feedback import clock, receipts
@@ -120,3 +123,37 @@ def test_the_villager_reads_the_answer_once(clerk_page, live_server, instance, p
     text = phone.locator("main").inner_text()
     assert text.count(answer) == 1
     assert "已答复" in text and "答复内容见下方" in text
+
+
+def test_a_suggestion_is_corrected_after_more_opinions_join(clerk_page, live_server, instance):
+    """The count line follows the opinions behind, title and category can be corrected, and
+    the history (记录) shows both, every moment in China time."""
+    page = clerk_page
+    first, second, third = add_opinions(instance, LAMPS[0], LAMPS[1], "六龙村路灯晚上全灭了")
+    page.goto(f"{live_server}/admin/opinions")
+    tick(page, first, second)
+    page.click("#merge-new")
+    page.click("#create")
+    assert page.locator("#suggestion-body").inner_text().startswith("群众反映 2 条:")
+
+    page.goto(f"{live_server}/admin/opinions")
+    tick(page, third)
+    page.select_option("select[name=suggestion]", index=1)
+    page.click("#merge-into")
+    assert page.locator("#suggestion-body").inner_text().startswith("群众反映 3 条:")
+
+    page.click("#edit-card summary")
+    page.fill("#e-title", "关于六龙村路灯不亮的问题")
+    page.select_option("#e-category", label="乡村振兴")
+    page.click("#edit button[type=submit]")
+    assert "关于六龙村路灯不亮的问题" in page.locator("h1").first.inner_text()
+    assert "乡村振兴" in page.locator("#facts").inner_text()
+
+    history = page.locator("#history").inner_text()
+    assert f"意见 #{third} 并入本建议" in history
+    assert "修改标题内容" in history and "→ 关于六龙村路灯不亮的问题" in history
+    now = clock.now()
+    for line in history.splitlines():
+        moment = datetime.strptime(line[:16], "%Y-%m-%d %H:%M").replace(tzinfo=clock.CHINA)
+        assert abs((moment - now).total_seconds()) < 180, line
+    assert not re.search(r"\dT\d", history)

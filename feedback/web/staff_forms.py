@@ -74,10 +74,9 @@ class CategoryForm(FlaskForm):
     category = SelectField("改类别")
 
 
-class SuggestionForm(FlaskForm):
-    """A new suggestion from selected opinions: proposed text, all editable."""
+class SuggestionTextForm(FlaskForm):
+    """A suggestion's title, body and category: proposed on merging, editable afterwards."""
 
-    opinion_ids = HiddenField()
     title = StringField(
         "标题",
         filters=[clean_line],
@@ -85,6 +84,12 @@ class SuggestionForm(FlaskForm):
     )
     body = TextAreaField("建议内容", filters=[clean_text], validators=[DataRequired("请写内容")])
     category = SelectField("类别")
+
+
+class SuggestionForm(SuggestionTextForm):
+    """A new suggestion from selected opinions: proposed text, all editable."""
+
+    opinion_ids = HiddenField()
     tier = SelectField(
         "分级", choices=[SelectChoice(t) for t in ("微事", "一般", "重大")], default="一般"
     )

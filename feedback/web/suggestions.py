@@ -7,13 +7,20 @@ from datetime import date
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from wtforms.fields.choices import SelectChoice
 
-from feedback import audit, clock, departments, labels, suggestions
+from feedback import audit, clock, departments, labels, suggestion_text, suggestions
 from feedback.context import categories, get_db
 from feedback.web.auth import login_required
 from feedback.web.pages import found, scope
-from feedback.web.staff_forms import AdvanceForm, HandlingForm, NoteForm, SuggestionForm
+from feedback.web.staff_forms import (
+    AdvanceForm,
+    HandlingForm,
+    NoteForm,
+    SuggestionForm,
+    SuggestionTextForm,
+)
 
 bp = Blueprint("suggestions", __name__, url_prefix="/admin/suggestions")
+EDIT_PREFIX = "e"  # the edit form's fields beside the page's others: e-title, e-body...
 
 
 def _ids(raw: list[str] | str) -> list[int]:
@@ -23,8 +30,13 @@ def _ids(raw: list[str] | str) -> list[int]:
     return [n for n in numbers if n < 2**63]
 
 
-def _suggestion_form(formdata=None, **data) -> SuggestionForm:
-    form = SuggestionForm(formdata=formdata, **data) if formdata is None else SuggestionForm()
+def _suggestion_form(formdata=None, form_class=SuggestionForm, prefix="", **data):
+    """The form of a new suggestion (or of a suggestion's text) with the configured
+    categories: prefilled from `data` when drawn, read from the request when posted."""
+    if formdata is None:
+        form = form_class(formdata=None, prefix=prefix, **data)
+    else:
+        form = form_class(prefix=prefix)
     form.category.choices = [SelectChoice(code, label) for code, label in categories()]
     return form
 
@@ -84,9 +96,9 @@ def merge():
             suggestion = found(current.suggestion(db, target))
             suggestions.add_opinions(db, current, suggestion["id"], ids)
             return redirect(url_for("suggestions.show", suggestion_id=suggestion["id"]), 303)
-        pending, handled = suggestions.still_pending(chosen)
+        pending, handled = suggestion_text.still_pending(chosen)
         if not pending:
-            return _message(suggestions.all_handled_message(handled), 409)
+            return _message(suggestion_text.all_handled_message(handled), 409)
         proposal = suggestions.draft(pending, dict(categories()))
     except suggestions.SuggestionError as error:
         return _refused(error)
@@ -95,7 +107,7 @@ def merge():
         "admin/suggestion_new.html",
         form=form,
         opinions=pending,
-        handled=suggestions.handled_ids(handled),
+        handled=suggestion_text.handled_ids(handled),
     )
 
 
@@ -131,7 +143,16 @@ def _page(db, suggestion: dict, status: int = 200, **forms):
         department=department,
         deputies=suggestion["deputies"],
     )
-    history = audit.history(db, "suggestion", suggestion["id"])
+    history = audit.suggestion_history(db, suggestion["id"])
+    body = suggestion_text.body_shown(suggestion["body"], len(linked))
+    edit = forms.get("edit") or _suggestion_form(
+        None,
+        SuggestionTextForm,
+        EDIT_PREFIX,
+        title=suggestion["title"],
+        body=body,
+        category=suggestion["category"],
+    )
     notes = list(
         db.query(
             "select * from suggestion_notes where suggestion_id = ? order by id", [suggestion["id"]]
@@ -141,6 +162,8 @@ def _page(db, suggestion: dict, status: int = 200, **forms):
     return render_template(
         "admin/suggestion.html",
         suggestion=suggestion,
+        body=body,
+        edit_form=edit,
         linked=linked,
         stations=stations,
         handling=handling,
@@ -187,6 +210,27 @@ def set_handling(suggestion_id: int):
         return _page(db, suggestion, 400, handling=form)
     except suggestions.SuggestionError as error:
         return _refused(error)
+    return redirect(url_for("suggestions.show", suggestion_id=suggestion_id), 303)
+
+
+@bp.post("/<int:suggestion_id>/edit")
+@login_required
+def edit(suggestion_id: int):
+    """Correct the title, body or category, at any status (suggestions.edit says why)."""
+    db = get_db()
+    current = scope()
+    suggestion = found(current.suggestion(db, suggestion_id))
+    form = _suggestion_form(request.form, SuggestionTextForm, EDIT_PREFIX)
+    if not form.validate_on_submit():
+        return _page(db, suggestion, 400, edit=form)
+    fields = {key: form[key].data for key in suggestion_text.TEXT_FIELDS}
+    try:
+        suggestions.edit(db, current, suggestion_id, fields, set(dict(categories())))
+    except suggestions.SuggestionError as error:
+        if isinstance(error, suggestions.Missing):
+            abort(404)
+        form.category.errors = [str(error)]
+        return _page(db, suggestion, 400, edit=form)
     return redirect(url_for("suggestions.show", suggestion_id=suggestion_id), 303)
 
 
