@@ -5,13 +5,11 @@ Later sources win: defaults < instance/config.py < environment < test config.
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import Flask
 
@@ -114,14 +112,3 @@ def write_instance_config(instance: Path) -> bool:
     )
     target.chmod(0o600)
     return True
-
-
-def is_loopback_url(url: str) -> bool:
-    """Whether a base URL only reaches this machine, so its posters work nowhere else."""
-    host = urlsplit(url).hostname or ""
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback or ipaddress.ip_address(host).is_unspecified
-    except ValueError:
-        return False

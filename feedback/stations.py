@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from sqlite_utils import Database
 
@@ -99,6 +101,30 @@ class ImportRejected(StationError):
 def station_url(base_url: str, code: str) -> str:
     """The address a station's QR code encodes."""
     return f"{base_url.rstrip('/')}/s/{code}"
+
+
+def is_loopback_url(url: str) -> bool:
+    """Whether a base URL only reaches this machine, so its posters work nowhere else."""
+    host = urlsplit(url).hostname or ""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback or ipaddress.ip_address(host).is_unspecified
+    except ValueError:
+        return False
+
+
+LOOPBACK_WARNING = {
+    "en": "Warning: FEEDBACK_BASE_URL is {}, a loopback address: these QR codes only work on "
+    "this machine. Set FEEDBACK_BASE_URL to the public address before printing.",
+    "zh": "注意:海报二维码里的地址(FEEDBACK_BASE_URL)现在是 {},只在这台电脑上能打开,"
+    "村民扫码打不开。请管理员先把 FEEDBACK_BASE_URL 设成村民手机能打开的网址,再打印海报。",
+}
+
+
+def base_url_warning(base_url: str, language: str = "en") -> str | None:
+    """The warning printed beside posters whose QR codes would lead nowhere (CLI and web)."""
+    return LOOPBACK_WARNING[language].format(base_url) if is_loopback_url(base_url) else None
 
 
 def validate(values: Mapping[str, str | None], language: str = "en") -> dict[str, str]:

@@ -157,3 +157,24 @@ def test_a_suggestion_is_corrected_after_more_opinions_join(clerk_page, live_ser
         moment = datetime.strptime(line[:16], "%Y-%m-%d %H:%M").replace(tzinfo=clock.CHINA)
         assert abs((moment - now).total_seconds()) < 180, line
     assert not re.search(r"\dT\d", history)
+
+
+@pytest.fixture
+def loopback(instance, monkeypatch):
+    """The newcomer's default: posters would point at this machine."""
+    monkeypatch.setenv("FEEDBACK_BASE_URL", "http://127.0.0.1:8000")
+
+
+def test_the_stations_page_warns_of_posters_for_this_machine_only(
+    loopback, clerk_page, live_server
+):
+    page = clerk_page
+    page.set_viewport_size({"width": 360, "height": 640})
+    page.goto(f"{live_server}/admin/stations/")
+    warning = page.locator("#base-url-warning")
+    assert warning.is_visible()
+    assert (
+        "http://127.0.0.1:8000" in warning.inner_text() and "村民扫码打不开" in warning.inner_text()
+    )
+    box = warning.bounding_box()
+    assert box["y"] < page.locator("#stations").bounding_box()["y"]  # above the poster links
