@@ -373,3 +373,29 @@ def suggestion_links_history(db: Database) -> None:
         "json_extract(detail, '$.before.suggestion'))) "
         "WHERE action in ('opinion.merge', 'opinion.unmerge')"
     )
+
+
+@migrations(name="0012_towns")
+def towns(db: Database) -> None:
+    """Towns as known things (feedback.towns): accounts name one from this table. Every
+    town of a station is known, whichever path wrote the station (the CLI, the web, a CSV,
+    a restored backup), through the triggers; an admin may add one ahead of its stations."""
+    _run_script(
+        db,
+        """
+        CREATE TABLE towns (
+            name TEXT PRIMARY KEY,
+            created_at TEXT NOT NULL
+        );
+        INSERT OR IGNORE INTO towns (name, created_at)
+            SELECT town, min(created_at) FROM stations GROUP BY town;
+        CREATE TRIGGER towns_of_new_stations AFTER INSERT ON stations BEGIN
+            INSERT OR IGNORE INTO towns (name, created_at) VALUES
+                (new.town, strftime('%Y-%m-%dT%H:%M:%S', 'now', '+8 hours') || '+08:00');
+        END;
+        CREATE TRIGGER towns_of_moved_stations AFTER UPDATE OF town ON stations BEGIN
+            INSERT OR IGNORE INTO towns (name, created_at) VALUES
+                (new.town, strftime('%Y-%m-%dT%H:%M:%S', 'now', '+8 hours') || '+08:00');
+        END;
+        """,
+    )
