@@ -9,6 +9,7 @@ import pytest
 
 from feedback import clock, receipts
 from feedback.db import connect
+from tests.conftest import feedback_cli
 
 pytestmark = pytest.mark.browser
 
@@ -178,3 +179,35 @@ def test_the_stations_page_warns_of_posters_for_this_machine_only(
     )
     box = warning.bounding_box()
     assert box["y"] < page.locator("#stations").bounding_box()["y"]  # above the poster links
+
+
+def test_a_newcomer_signs_in_with_the_demo_admin_and_posts_a_clerk_to_a_listed_town(
+    browser, live_server, instance
+):
+    demo = feedback_cli("demo")
+    passwords = dict(re.findall(r"^\s+(demo-\w+)\s+password (\S+)", demo.stdout, re.M))
+    assert set(passwords) == {"demo-admin", "demo-clerk"}, demo.stdout
+    context = browser.new_context(viewport={"width": 1200, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    page.goto(f"{live_server}/admin/")
+    page.fill("#username", "demo-admin")
+    page.fill("#password", passwords["demo-admin"])
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server}/admin/")
+
+    page.goto(f"{live_server}/admin/users")
+    towns = page.locator("#new-user select#town option").all_inner_texts()
+    assert towns[1:] == ["甲镇"]
+    page.fill("#t-name", "丙镇")
+    page.click("#new-town button[type=submit]")
+    assert "已添加“丙镇”" in page.locator("main").inner_text()
+    assert page.locator("#new-user select#town option").all_inner_texts()[1:] == ["丙镇", "甲镇"]
+
+    page.fill("#new-user #username", "bing-clerk")
+    page.select_option("#new-user #role", "clerk")
+    page.select_option("#new-user #town", "丙镇")
+    page.fill("#new-user #password", "correct horse")
+    page.fill("#new-user #confirm", "correct horse")
+    page.click("#new-user button[type=submit]")
+    assert "镇街工作人员 · 丙镇" in page.locator("#facts").inner_text()
+    context.close()
