@@ -5,6 +5,10 @@ VENV := .venv/bin
 
 .PHONY: run seed test bench lint
 
+# The port served is also the port the demo posters' QR codes point at (FEEDBACK_PORT is the
+# default base URL's port), so `PORT=8080 make run` prints posters for 8080.
+run seed: export FEEDBACK_PORT = $(PORT)
+
 run: seed
 	@$(VENV)/feedback serve --port $(PORT)
 

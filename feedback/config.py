@@ -5,13 +5,11 @@ Later sources win: defaults < instance/config.py < environment < test config.
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import Flask
 
@@ -20,7 +18,11 @@ from feedback.paths import PACKAGE_DIR
 
 DEFAULTS: dict[str, Any] = {
     # The public base URL printed into QR codes: posters must point at the real server.
-    "FEEDBACK_BASE_URL": "http://127.0.0.1:8000",
+    # Unset, it is this machine on the port served (FEEDBACK_PORT), as `make run` serves it.
+    "FEEDBACK_BASE_URL": None,
+    # The port `feedback serve` listens on by default; `serve --port P` and `PORT=P make run`
+    # set it, so that the default base URL (and every poster printed) follows the port.
+    "FEEDBACK_PORT": 8000,
     # None means instance/feedback.db; a relative path is taken from the working directory.
     "FEEDBACK_DATABASE": None,
     # The poster font: Debian's fonts-noto-cjk, Simplified Chinese face of the collection.
@@ -69,7 +71,13 @@ DEFAULTS: dict[str, Any] = {
 }
 
 # Settings that may come from the environment, by the same name.
-ENV_KEYS = ("SECRET_KEY", "FEEDBACK_BASE_URL", "FEEDBACK_DATABASE", "FEEDBACK_PROXY_HOPS")
+ENV_KEYS = (
+    "SECRET_KEY",
+    "FEEDBACK_BASE_URL",
+    "FEEDBACK_DATABASE",
+    "FEEDBACK_PROXY_HOPS",
+    "FEEDBACK_PORT",
+)
 
 
 def instance_path() -> str:
@@ -89,7 +97,9 @@ def load(app: Flask, test_config: dict[str, Any] | None) -> None:
     if test_config:
         app.config.from_mapping(test_config)
     app.config["FEEDBACK_PROXY_HOPS"] = int(app.config["FEEDBACK_PROXY_HOPS"])
-    app.config["FEEDBACK_BASE_URL"] = app.config["FEEDBACK_BASE_URL"].rstrip("/")
+    app.config["FEEDBACK_PORT"] = int(app.config["FEEDBACK_PORT"])
+    base_url = app.config["FEEDBACK_BASE_URL"] or local_url(app.config["FEEDBACK_PORT"])
+    app.config["FEEDBACK_BASE_URL"] = base_url.rstrip("/")
     app.config["SESSION_COOKIE_SECURE"] = app.config["FEEDBACK_BASE_URL"].startswith("https:")
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(days=app.config["FEEDBACK_SESSION_DAYS"])
     database = app.config["FEEDBACK_DATABASE"]
@@ -98,6 +108,12 @@ def load(app: Flask, test_config: dict[str, Any] | None) -> None:
         if database
         else Path(app.instance_path) / "feedback.db"
     )
+
+
+def local_url(port: int, host: str = "127.0.0.1") -> str:
+    """This machine's address on the port served: the default base URL and what `serve`
+    prints to open."""
+    return f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
 
 
 def write_instance_config(instance: Path) -> bool:
@@ -114,14 +130,3 @@ def write_instance_config(instance: Path) -> bool:
     )
     target.chmod(0o600)
     return True
-
-
-def is_loopback_url(url: str) -> bool:
-    """Whether a base URL only reaches this machine, so its posters work nowhere else."""
-    host = urlsplit(url).hostname or ""
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback or ipaddress.ip_address(host).is_unspecified
-    except ValueError:
-        return False

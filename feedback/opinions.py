@@ -19,7 +19,7 @@ from feedback.access import Access
 from feedback.db import write_transaction
 from feedback.labels import RATINGS
 from feedback.photos import Photo, new_filename, write
-from feedback.suggestions import public_title
+from feedback.suggestion_text import public_title
 
 
 class RateLimited(Exception):
@@ -258,10 +258,14 @@ class Event:
     detail: str = ""
 
 
+ANSWER_BELOW = "答复内容见下方“答复”。"
+
+
 def timeline(db: Database, opinion: dict) -> list[Event]:
     """What happened to an opinion, oldest first, in the words a villager reads: never
     another villager's, so a suggestion's title shows only if it is not copied from one of
-    the opinions behind it (suggestions.public_title)."""
+    the opinions behind it (suggestions.public_title). The answer itself is not repeated
+    here: the status page shows it once, in its own card beside the rating form."""
     events = [
         Event(opinion["created_at"], "已收到", "您的意见建议已送达,镇人大工作人员会尽快处理。")
     ]
@@ -286,9 +290,9 @@ def timeline(db: Database, opinion: dict) -> list[Event]:
         if assigned_at:
             events.append(Event(assigned_at, "已交办", f"承办单位:{department or '—'}"))
         if closed_at:
-            events.append(Event(closed_at, "已办结", answer or ""))
+            events.append(Event(closed_at, "已办结", ANSWER_BELOW if answer else ""))
     if opinion["status"] == "answered":
-        events.append(Event(opinion["answered_at"], "已答复", opinion["answer"] or ""))
+        events.append(Event(opinion["answered_at"], "已答复", ANSWER_BELOW))
     elif opinion["status"] == "rejected":
         events.append(
             Event(opinion["answered_at"] or "", "未予受理", opinion["reject_reason"] or "")

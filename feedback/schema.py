@@ -348,7 +348,60 @@ def opinion_vectors(db: Database) -> None:
     )
 
 
-@migrations(name="0010_unmerge_index")
+@migrations(name="0010_china_stamps")
+def china_stamps(db: Database) -> None:
+    """Everything staff read is China time: the audit log's and stations' column defaults
+    wrote UTC without an offset, shown raw beside China times. Those rows are rewritten as
+    China stamps with their offset, as every other timestamp is stored; new rows are written
+    so by the code (audit.record, stations)."""
+    for table, column in (("audit_log", "at"), ("stations", "created_at")):
+        db.execute(
+            f"update {table} set {column} = "
+            f"strftime('%Y-%m-%dT%H:%M:%S', {column}, '+8 hours') || '+08:00' "
+            f"where {column} not like '%+__:__' and {column} not like '%Z'"
+        )
+
+
+@migrations(name="0011_suggestion_links_history")
+def suggestion_links_history(db: Database) -> None:
+    """A suggestion's history lists the opinions added to it and taken out of it, which are
+    logged on the opinions (audit.suggestion_history): an index of the suggestion named in
+    those entries finds them without reading the whole log."""
+    db.execute(
+        "CREATE INDEX audit_log_suggestion_links ON audit_log ("
+        "coalesce(json_extract(detail, '$.after.suggestion'), "
+        "json_extract(detail, '$.before.suggestion'))) "
+        "WHERE action in ('opinion.merge', 'opinion.unmerge')"
+    )
+
+
+@migrations(name="0012_towns")
+def towns(db: Database) -> None:
+    """Towns as known things (feedback.towns): accounts name one from this table. Every
+    town of a station is known, whichever path wrote the station (the CLI, the web, a CSV,
+    a restored backup), through the triggers; an admin may add one ahead of its stations."""
+    _run_script(
+        db,
+        """
+        CREATE TABLE towns (
+            name TEXT PRIMARY KEY,
+            created_at TEXT NOT NULL
+        );
+        INSERT OR IGNORE INTO towns (name, created_at)
+            SELECT town, min(created_at) FROM stations GROUP BY town;
+        CREATE TRIGGER towns_of_new_stations AFTER INSERT ON stations BEGIN
+            INSERT OR IGNORE INTO towns (name, created_at) VALUES
+                (new.town, strftime('%Y-%m-%dT%H:%M:%S', 'now', '+8 hours') || '+08:00');
+        END;
+        CREATE TRIGGER towns_of_moved_stations AFTER UPDATE OF town ON stations BEGIN
+            INSERT OR IGNORE INTO towns (name, created_at) VALUES
+                (new.town, strftime('%Y-%m-%dT%H:%M:%S', 'now', '+8 hours') || '+08:00');
+        END;
+        """,
+    )
+
+
+@migrations(name="0013_unmerge_index")
 def unmerge_index(db: Database) -> None:
     """The opinions clerks took out of a suggestion, found without reading the whole audit
     log: what feedback.judgements teaches the similarity that these are not one problem."""

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from sqlite_utils import Database
 
-from feedback import audit, tabular
+from feedback import audit, clock, tabular
 from feedback.db import write_transaction
 from feedback.labels import STATION_KINDS
 from feedback.text import clean_line, is_code
@@ -101,6 +103,30 @@ def station_url(base_url: str, code: str) -> str:
     return f"{base_url.rstrip('/')}/s/{code}"
 
 
+def is_loopback_url(url: str) -> bool:
+    """Whether a base URL only reaches this machine, so its posters work nowhere else."""
+    host = urlsplit(url).hostname or ""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback or ipaddress.ip_address(host).is_unspecified
+    except ValueError:
+        return False
+
+
+LOOPBACK_WARNING = {
+    "en": "Warning: FEEDBACK_BASE_URL is {}, a loopback address: these QR codes only work on "
+    "this machine. Set FEEDBACK_BASE_URL to the public address before printing.",
+    "zh": "注意:海报二维码里的地址(FEEDBACK_BASE_URL)现在是 {},只在这台电脑上能打开,"
+    "村民扫码打不开。请管理员先把 FEEDBACK_BASE_URL 设成村民手机能打开的网址,再打印海报。",
+}
+
+
+def base_url_warning(base_url: str, language: str = "en") -> str | None:
+    """The warning printed beside posters whose QR codes would lead nowhere (CLI and web)."""
+    return LOOPBACK_WARNING[language].format(base_url) if is_loopback_url(base_url) else None
+
+
 def validate(values: Mapping[str, str | None], language: str = "en") -> dict[str, str]:
     """Clean one station's fields, or raise StationError with every problem found."""
     words = WORDS[language]
@@ -131,7 +157,7 @@ def add(
         if _exists(db, station["code"]):
             message = WORDS[language]["taken"].format(station["code"])
             raise StationError(message, {"code": message})
-        station_id = db["stations"].insert(station).last_pk
+        station_id = db["stations"].insert(dict(station, created_at=clock.stamp())).last_pk
         audit.record(db, actor, "station.add", "station", station_id, code=station["code"])
     return get(db, station["code"])
 
@@ -164,7 +190,7 @@ def import_csv(db: Database, data: bytes, actor: str = "cli") -> list[dict]:
     if errors:
         raise ImportRejected(errors)
     with db.atomic():
-        db["stations"].insert_all(stations)
+        db["stations"].insert_all(dict(s, created_at=clock.stamp()) for s in stations)
         audit.record(db, actor, "station.import", "station", None, count=len(stations))
     return [get(db, s["code"]) for s in stations]
 

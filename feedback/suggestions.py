@@ -21,6 +21,7 @@ from feedback import audit, clock, departments
 from feedback.access import Access
 from feedback.db import write_transaction
 from feedback.labels import CLOSED, NEXT_STATUS
+from feedback.suggestion_text import COUNT_LINE, TEXT_FIELDS
 
 
 class SuggestionError(ValueError):
@@ -56,20 +57,8 @@ def draft(opinions: list[dict], category_labels: dict[str, str]) -> dict:
     if len(title) > 60:
         title = f"关于{places[0]}等地的{label}问题"[:60]
     lines = [f"{i}. {o['body']}({o.get('station_name', '')})" for i, o in enumerate(opinions, 1)]
-    body = f"群众反映 {len(opinions)} 条:\n" + "\n".join(lines)
+    body = COUNT_LINE.format(len(opinions)) + "\n" + "\n".join(lines)
     return {"title": title, "body": body, "category": category}
-
-
-def public_title(title: str | None, bodies: list[str]) -> str:
-    """The title as villagers may read it, or "" when it repeats words of an opinion behind
-    the suggestion (older drafts copied the first opinion into the title): each villager sees
-    only their own words, never another's."""
-    shown = " ".join((title or "").split()).removesuffix("…").strip()
-    if not shown:
-        return ""
-    if any(shown in " ".join(body.split()) for body in bodies):
-        return ""
-    return title or ""
 
 
 def deadline_for(tier: str, start: date, tier_days: dict[str, int]) -> str:
@@ -241,7 +230,7 @@ def update(
     changes: dict,
     department: str | None = None,
 ) -> None:
-    """Tier, deadline, department, deputies, title, body of an open suggestion: logged before
+    """Tier, deadline, department and deputies of an open suggestion: logged before
     -> after, compared with the row as it is inside the transaction. A department typed by
     name is picked from the list (or added to it) in the same transaction; a retired one is
     refused (departments.choose)."""
@@ -270,6 +259,39 @@ def update(
             "suggestion",
             suggestion_id,
             before={k: current.get(k) for k in changes},
+            after=changes,
+        )
+
+
+def edit(
+    db: Database, access: Access, suggestion_id: int, fields: dict, categories: set[str]
+) -> None:
+    """Title, body and category, at any status, logged before -> after. A closed suggestion
+    may be corrected too: its title is what every villager behind it reads, and a typo found
+    after the answer went out must still be fixable; its tier, department and answer stay
+    fixed (update, advance)."""
+    if fields["category"] not in categories:
+        raise SuggestionError("请从列表里选类别")
+    where, params = access.where("suggestions")
+    with write_transaction(db):
+        current = access.suggestion(db, suggestion_id)
+        if current is None:
+            raise Missing("找不到这件建议")
+        changes = {k: fields[k] for k in TEXT_FIELDS if current[k] != fields[k]}
+        if not changes:
+            return
+        assignments = ", ".join(f"{key} = ?" for key in changes)
+        db.execute(
+            f"update suggestions set {assignments} where id = ? and {where}",
+            [*changes.values(), suggestion_id, *params],
+        )
+        audit.record(
+            db,
+            access.username,
+            "suggestion.edit",
+            "suggestion",
+            suggestion_id,
+            before={k: current[k] for k in changes},
             after=changes,
         )
 

@@ -9,7 +9,7 @@ import re
 from sqlite_utils import Database
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from feedback import audit, clock, sessions
+from feedback import audit, clock, sessions, towns
 from feedback.db import write_transaction
 
 ROLES = ("admin", "clerk")
@@ -63,12 +63,23 @@ def _check_password(password: str) -> str:
     return password
 
 
+def _known_town(db: Database, town: str | None) -> str | None:
+    """A clerk's town must be a known one (feedback.towns), or the clerk would see nothing."""
+    if town is None:
+        return None
+    try:
+        return towns.known(db, town)
+    except towns.TownError as error:
+        raise UserError(str(error), error.zh) from None
+
+
 def add(
     db: Database, username: str, password: str, role: str, town: str | None, actor: str = "cli"
 ) -> dict:
     username, town = _check_username(username), _check_role(role, town)
     _check_password(password)
     with write_transaction(db):
+        town = _known_town(db, town)
         if db.execute("select 1 from users where username = ?", [username]).fetchone():
             raise UserError(f"user {username} already exists", f"用户名 {username} 已有人用")
         user_id = db.execute(
@@ -98,6 +109,7 @@ def _other_active_admins(db: Database, user: dict) -> int:
 def change_role(db: Database, user: dict, role: str, town: str | None, actor: str) -> None:
     town = _check_role(role, town)
     with write_transaction(db):
+        town = _known_town(db, town)
         if user["role"] == "admin" and role != "admin" and not _other_active_admins(db, user):
             raise UserError(
                 "the last admin cannot stop being one", "这是最后一位管理员,不能改为工作人员"

@@ -157,6 +157,33 @@ def phone(browser):
     context.close()
 
 
+@pytest.fixture
+def clerk_page(browser, live_server):
+    """A clerk of 甲镇 (jia-clerk) signed in to the demo, in a desktop-sized window."""
+    assert feedback_cli("demo").returncode == 0
+    added = feedback_cli(
+        "user",
+        "add",
+        "jia-clerk",
+        "--role",
+        "clerk",
+        "--town",
+        "甲镇",
+        "--password-stdin",
+        stdin="correct horse\n",
+    )
+    assert added.returncode == 0, added.stderr
+    context = browser.new_context(viewport={"width": 1200, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    page.goto(f"{live_server}/admin/")
+    page.fill("#username", "jia-clerk")
+    page.fill("#password", "correct horse")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server}/admin/")
+    yield page
+    context.close()
+
+
 STAFF_PASSWORD = "correct horse"
 
 

@@ -123,33 +123,6 @@ def test_unknown_station_shows_chinese_404(live_server, phone):
     assert "没有找到这个页面" in phone.locator("main").inner_text()
 
 
-@pytest.fixture
-def clerk_page(browser, live_server):
-    """A clerk of 甲镇 signed in, in a desktop-sized window."""
-    assert feedback_cli("demo").returncode == 0
-    added = feedback_cli(
-        "user",
-        "add",
-        "jia-clerk",
-        "--role",
-        "clerk",
-        "--town",
-        "甲镇",
-        "--password-stdin",
-        stdin="correct horse\n",
-    )
-    assert added.returncode == 0, added.stderr
-    context = browser.new_context(viewport={"width": 1200, "height": 900}, locale="zh-CN")
-    page = context.new_page()
-    page.goto(f"{live_server}/admin/")
-    page.fill("#username", "jia-clerk")
-    page.fill("#password", "correct horse")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server}/admin/")
-    yield page
-    context.close()
-
-
 def test_clerk_types_in_a_paper_opinion_and_gets_a_slip(clerk_page, live_server, instance):
     page = clerk_page
     page.click("text=录入意见")
@@ -230,6 +203,7 @@ def test_clerk_merges_a_similar_group_handles_it_then_the_villager_rates(
     phone.goto(f"{live_server}/t/{receipts[1]}")
     status = phone.locator("main").inner_text()
     assert "已并入代表建议" in status and "村口三盏路灯已于本周修好" in status
+    assert status.count("村口三盏路灯已于本周修好") == 1  # the answer card, not the timeline too
     phone.check("input[value=满意]")
     phone.click("main button[type=submit]")
     assert "您的评价:满意" in phone.locator("main").inner_text()

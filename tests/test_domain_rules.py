@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from feedback import audit, departments, opinions, suggestions, users
+from feedback import audit, departments, opinions, suggestion_text, suggestions, users
 from feedback.access import Access
 from feedback.db import connect
 from tests.conftest import STAFF_PASSWORD, csrf_of, sign_in
@@ -92,7 +92,12 @@ def test_a_closed_suggestion_takes_no_new_opinions(app, db, town):
     close(db, suggestion_id)
     jia = client_of(app, "jia")
     before = dump(db)
-    data = {"csrf_token": token(jia), "ids": ["3"], "suggestion": str(suggestion_id)}
+    data = {
+        "csrf_token": token(jia),
+        "ids": ["3"],
+        "suggestion": str(suggestion_id),
+        "action": "into",
+    }
     response = jia.post("/admin/suggestions/merge", data=data)
     assert response.status_code == 409
     assert "已办结,不能再并入意见" in text(response)
@@ -110,7 +115,12 @@ def test_an_admin_cannot_put_another_towns_opinion_behind_a_suggestion(app, db, 
     suggestion_id = suggestions.create(db, JIA, [1], FIELDS, town)
     boss = client_of(app, "boss")
     before = dump(db)
-    add = {"csrf_token": token(boss), "ids": ["4"], "suggestion": str(suggestion_id)}
+    add = {
+        "csrf_token": token(boss),
+        "ids": ["4"],
+        "suggestion": str(suggestion_id),
+        "action": "into",
+    }
     response = boss.post("/admin/suggestions/merge", data=add)
     assert response.status_code == 409 and "不能并入甲镇的建议" in text(response)
     mixed = boss.post(
@@ -392,5 +402,5 @@ def test_an_older_title_copied_from_an_opinion_is_not_shown(app, client, db, tow
     number = db["suggestions"].get(suggestion_id)["number"]
     assert "已并入代表建议" in page and number in page
     assert BODIES[1][:10] not in page
-    assert suggestions.public_title("路灯不亮", [BODIES[1]]) == "路灯不亮"
-    assert suggestions.public_title(BODIES[2], [BODIES[1], BODIES[2]]) == ""
+    assert suggestion_text.public_title("路灯不亮", [BODIES[1]]) == "路灯不亮"
+    assert suggestion_text.public_title(BODIES[2], [BODIES[1], BODIES[2]]) == ""

@@ -128,7 +128,7 @@ def test_answer_directly_reaches_the_villager_who_can_rate_it(client, town, db):
     response = client.post("/admin/opinions/1/answer", data=data)
     assert response.status_code == 303
     page = text(client.get("/admin/opinions/1"))
-    assert "已直接答复" in page and "status: new → answered" in page
+    assert "已直接答复" in page and "状态:待处理 → 已答复" in page
     receipt = db["opinions"].get(1)["receipt"]
     status = text(client.get(f"/t/{receipt[:4]}-{receipt[4:]}"))
     assert "路灯已修好,谢谢反映" in status and "满意" in status
@@ -156,7 +156,7 @@ def test_category_change_is_logged_and_staff_forms_need_csrf(client, town, db):
     data = {"c-csrf_token": token, "c-category": "rural"}
     assert client.post("/admin/opinions/1/category", data=data).status_code == 303
     assert db["opinions"].get(1)["category"] == "rural"
-    assert "category: cityscape → rural" in text(client.get("/admin/opinions/1"))
+    assert "类别:cityscape → rural" in text(client.get("/admin/opinions/1"))
 
 
 def test_another_towns_opinion_cannot_be_changed(client, town, db):

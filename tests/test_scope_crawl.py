@@ -85,10 +85,19 @@ def test_another_towns_clerk_sees_nothing_of_this_town(app, two_towns):
         response = yi.get(url)
         if re.search(r"/\d+(/|$|\.)", urlsplit(url).path):
             assert response.status_code == 404, url
+            assert_staff_404(response, url)
         else:
             page = response.get_data(as_text=True)
             assert response.status_code in (200, 404), url
             assert not [s for s in SECRETS if s in page], url
+
+
+def assert_staff_404(response, url: str) -> None:
+    """A staff 404 speaks to staff, in the staff layout: never the villagers' poster advice."""
+    page = response.get_data(as_text=True)
+    assert "不在您的账号可以查看的范围内" in page, url
+    assert "二维码" not in page and "用查询码查看办理进度" not in page, url
+    assert "回到工作台首页" in page, url
 
 
 def dump(db) -> dict:
@@ -132,7 +141,10 @@ def test_another_towns_clerk_can_change_nothing_of_this_town(app, db, two_towns)
         ("/admin/opinions/2/category", {"c-csrf_token": token, "c-category": "rural"}),
         ("/admin/opinions/1/reveal", {"csrf_token": token}),
         ("/admin/suggestions/merge", {"csrf_token": token, "ids": ["2"]}),
-        ("/admin/suggestions/merge", {"csrf_token": token, "ids": ["3"], "suggestion": "1"}),
+        (
+            "/admin/suggestions/merge",
+            {"csrf_token": token, "ids": ["3"], "suggestion": "1", "action": "into"},
+        ),
         (
             "/admin/suggestions/create",
             {"csrf_token": token, "opinion_ids": "2", "title": "越权", "body": "越权"}
@@ -148,6 +160,10 @@ def test_another_towns_clerk_can_change_nothing_of_this_town(app, db, two_towns)
         ("/admin/suggestions/1/remove/1", {"csrf_token": token}),
         ("/admin/stations/1/disable", {"csrf_token": token}),
         ("/admin/stations/1/enable", {"csrf_token": token}),
+        (
+            "/admin/suggestions/1/edit",
+            {"e-csrf_token": token, "e-title": "越权", "e-body": "越权", "e-category": "other"},
+        ),
     ]
     before = dump(db)
     for url, data in posts:
@@ -155,6 +171,8 @@ def test_another_towns_clerk_can_change_nothing_of_this_town(app, db, two_towns)
         assert response.status_code in (403, 404), url
         page = response.get_data(as_text=True)
         assert not [s for s in SECRETS if s in page], url
+        if response.status_code == 404:
+            assert_staff_404(response, url)
         assert dump(db) == before, url
     # Forms that offer only the clerk's own stations refuse 甲镇's as an invalid choice.
     confirm = {"csrf_token": token, "station": "1", "channel": "paper", "upload": upload}
@@ -175,8 +193,14 @@ def test_an_admin_cannot_mix_towns(app, db, two_towns):
     fields = {"title": "两镇合一", "body": "两镇合一", "category": "other", "tier": "一般"}
     posts = [
         ("/admin/suggestions/merge", {"csrf_token": token, "ids": ["2", "3"]}),
-        ("/admin/suggestions/merge", {"csrf_token": token, "ids": ["3"], "suggestion": "1"}),
-        ("/admin/suggestions/merge", {"csrf_token": token, "ids": ["2", "3"], "suggestion": "1"}),
+        (
+            "/admin/suggestions/merge",
+            {"csrf_token": token, "ids": ["3"], "suggestion": "1", "action": "into"},
+        ),
+        (
+            "/admin/suggestions/merge",
+            {"csrf_token": token, "ids": ["2", "3"], "suggestion": "1", "action": "into"},
+        ),
         ("/admin/suggestions/create", {"csrf_token": token, "opinion_ids": "2,3", **fields}),
     ]
     before = dump(db)
@@ -189,10 +213,34 @@ def test_an_admin_cannot_mix_towns(app, db, two_towns):
 
 
 def test_staff_outside_their_scope_are_not_told_about_qr_codes(app, two_towns):
-    """Another town's record is a 404 that speaks to staff, not the villagers' poster text."""
+    """Another town's record is a 404 that speaks to staff, not the villagers' poster text;
+    so are staff URLs that name nothing, and a wrong poster size."""
     client = app.test_client()
     sign_in(client, "yi")
-    response = client.get("/admin/opinions/1")
-    page = response.get_data(as_text=True)
-    assert response.status_code == 404
-    assert "不在您的账号可以查看的范围内" in page and "二维码" not in page
+    for url in (
+        "/admin/opinions/1",
+        "/admin/opinions/1/photos/1",
+        "/admin/stations/1/poster.pdf",
+        "/admin/stations/2/poster.pdf?size=A5",
+        "/admin/stations/book.pdf?town=甲镇",
+        "/admin/suggestions/1",
+        "/admin/no-such-page",
+    ):
+        response = client.get(url)
+        assert response.status_code == 404, url
+        assert_staff_404(response, url)
+
+
+def test_signed_in_staff_on_a_disabled_posters_link_are_pointed_to_the_stations_page(
+    app, db, two_towns
+):
+    """/s/CODE is the villagers' page; a signed-in clerk trying a disabled or unknown poster
+    link also learns where stations are managed. A villager sees no such hint."""
+    db["stations"].update(2, {"active": 0})
+    client = app.test_client()
+    sign_in(client, "yi")
+    for url in ("/s/yz-01", "/s/no-such-code"):
+        page = client.get(url).get_data(as_text=True)
+        assert "工作人员提示" in page and "/admin/stations/" in page, url
+    villager = app.test_client().get("/s/yz-01").get_data(as_text=True)
+    assert "工作人员提示" not in villager and "二维码" in villager

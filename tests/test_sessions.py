@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from flask.sessions import SecureCookieSessionInterface
 
-from feedback import clock, users
+from feedback import clock, towns, users
 from tests.conftest import STAFF_PASSWORD, csrf_of, sign_in
 
 
@@ -166,6 +166,7 @@ def test_lifetimes_come_from_the_configuration(instance, monkeypatch):
     from feedback.db import connect
 
     db = connect(app.config["FEEDBACK_DATABASE"])
+    towns.add(db, "甲镇")
     users.add(db, "jia", STAFF_PASSWORD, "clerk", "甲镇")
     time = Clock(monkeypatch)
     clerk = signed_in(app, "jia")

@@ -24,6 +24,19 @@ def test_stations_page_lists_own_town_with_poster_links(client, clerk):
     assert f"{BASE_URL}/s/ll-01" in page
 
 
+@pytest.mark.parametrize(
+    "base", ["http://127.0.0.1:8000", "http://localhost:8080", "http://0.0.0.0:8000"]
+)
+def test_stations_page_warns_when_posters_point_at_this_machine(client, clerk, app, base):
+    app.config["FEEDBACK_BASE_URL"] = base
+    page = client.get("/admin/stations/").get_data(as_text=True)
+    assert 'id="base-url-warning"' in page and f"现在是 {base},只在这台电脑上能打开" in page
+
+
+def test_stations_page_has_no_warning_for_a_public_address(client, clerk):
+    assert "base-url-warning" not in client.get("/admin/stations/").get_data(as_text=True)
+
+
 def test_poster_png_decodes_to_the_station_url(client, clerk):
     response = client.get("/admin/stations/1/poster.png")
     assert response.status_code == 200 and response.mimetype == "image/png"

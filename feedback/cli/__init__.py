@@ -21,6 +21,7 @@ def init_app(app: Flask) -> None:
     from feedback.cli.reports import report_command
     from feedback.cli.service import demo_command, init_command, serve_command
     from feedback.cli.stations import poster_command, posters_command, station_group
+    from feedback.cli.towns import town_group
     from feedback.cli.users import user_group
     from feedback.cli.vectors import embed_command
 
@@ -28,6 +29,7 @@ def init_app(app: Flask) -> None:
         init_command,
         demo_command,
         station_group,
+        town_group,
         opinion_group,
         poster_command,
         posters_command,

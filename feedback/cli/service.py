@@ -10,36 +10,9 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from feedback import config, paths, photos, stations
+from feedback import config, demo, paths, photos, stations
 from feedback.context import get_db
 from feedback.db import migrate
-
-DEMO_STATIONS = (
-    {
-        "code": "liulong-ting",
-        "name": "六龙村议事亭",
-        "town": "甲镇",
-        "village": "六龙村",
-        "kind": "议事亭",
-        "address": "六龙村村委会旁",
-    },
-    {
-        "code": "datang-lianluozhan",
-        "name": "大塘村人大代表联络站",
-        "town": "甲镇",
-        "village": "大塘村",
-        "kind": "联络站",
-        "address": "大塘村党群服务中心二楼",
-    },
-    {
-        "code": "jiazhen-gonggaolan",
-        "name": "甲镇政务公开栏",
-        "town": "甲镇",
-        "village": "",
-        "kind": "公告栏",
-        "address": "甲镇人民政府大门东侧",
-    },
-)
 
 
 @click.command("init")
@@ -67,31 +40,56 @@ def init_command() -> None:
 @click.command("demo")
 @with_appcontext
 def demo_command() -> None:
-    """Add three demo stations, only when there are no stations at all."""
+    """Three demo stations (only into a database without stations) and a demo admin and
+    clerk to sign in with (only into a demo database without accounts); prints how to sign
+    in. Safe to run again: nothing is added twice."""
     db = get_db()
-    if db["stations"].count:
+    if demo.add_stations(db):
+        click.echo(f"Added {len(demo.STATIONS)} demo stations")
+    else:
         click.echo("Stations exist; no demo stations added")
-        return
-    for station in DEMO_STATIONS:
-        stations.add(db, station, actor="demo")
-    click.echo(f"Added {len(DEMO_STATIONS)} demo stations")
+    accounts = demo.add_accounts(db)
+    sign_in = f"{current_app.config['FEEDBACK_BASE_URL']}/admin/"
+    if accounts:
+        click.echo(f"Demo accounts (passwords shown only now), sign in at {sign_in}")
+        for account in accounts:
+            where = account.town or "every town"
+            line = f"  {account.username}  password {account.password}  ({account.role}, {where})"
+            click.echo(line)
+    elif demo.has_accounts(db):
+        click.echo(
+            f"Staff accounts exist; sign in at {sign_in} (the demo ones' passwords were printed "
+            "when they were made). Another account: feedback user add NAME --role admin"
+        )
+    else:
+        click.echo("No staff account yet. Make one: feedback user add NAME --role admin")
 
 
 @click.command("serve")
-@click.option("--port", default=8000, show_default=True, help="Port to listen on.")
+@click.option(
+    "--port",
+    type=int,
+    envvar="FEEDBACK_PORT",
+    default=8000,
+    show_default=True,
+    help="Port to listen on (also $FEEDBACK_PORT).",
+)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @with_appcontext
 def serve_command(port: int, host: str) -> None:
     """Run the service with gunicorn on the configured database (migrating it first)."""
     click.get_current_context().invoke(init_command)
-    local = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
+    local = config.local_url(port, host)
     click.echo(f"码上提 on {local}  (database {current_app.config['FEEDBACK_DATABASE']})")
     click.echo(f"  health:  {local}/healthz")
+    click.echo(f"  staff sign-in (工作台): {local}/admin/")
     click.echo(f"  status lookup (查询码): {local}/t")
     for station in stations.list_stations(get_db(), active_only=True)[:10]:
         click.echo(f"  {station['name']}: {local}/s/{station['code']}")
     conf = paths.PACKAGE_DIR / "gunicorn_config.py"
     os.environ["FEEDBACK_INSTANCE"] = current_app.instance_path
+    # The workers' default base URL (QR codes on the stations page) follows the port served.
+    os.environ["FEEDBACK_PORT"] = str(port)
     os.execv(
         sys.executable,
         [

@@ -11,7 +11,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from feedback import config, stations
+from feedback import stations
 from feedback.context import get_db
 from feedback.labels import STATION_KINDS
 from feedback.render import poster_layout, posters
@@ -162,12 +162,9 @@ def posters_command(town: str | None, out_dir: Path, size: str) -> None:
 
 def _print_posters(chosen: list[dict], out_dir: Path, size: str, combined: Path | None) -> None:
     base_url = current_app.config["FEEDBACK_BASE_URL"]
-    if config.is_loopback_url(base_url):
-        click.echo(
-            f"Warning: FEEDBACK_BASE_URL is {base_url}, a loopback address: these QR codes only "
-            "work on this machine. Set FEEDBACK_BASE_URL to the public address before printing.",
-            err=True,
-        )
+    warning = stations.base_url_warning(base_url)
+    if warning:
+        click.echo(warning, err=True)
     fonts = poster_fonts()
     title = current_app.config["FEEDBACK_POSTER_TITLE"]
     for station in chosen:

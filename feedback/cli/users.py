@@ -24,7 +24,7 @@ def user_group() -> None:
     required=True,
     help="admin: every town; clerk: one town.",
 )
-@click.option("--town", help="The clerk's town.")
+@click.option("--town", help="The clerk's town: a known one (`feedback town list`).")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @with_appcontext
 def user_add(name: str, role: str, town: str | None, password_stdin: bool) -> None:

@@ -162,10 +162,10 @@ SUGGESTION_HEADER = [
 
 
 def _moment(value: str | None) -> datetime | None:
-    """A stored China-time stamp as the naive datetime Excel understands."""
+    """A stored stamp as the naive China-time datetime Excel understands."""
     if not value:
         return None
-    return datetime.fromisoformat(value).astimezone(clock.CHINA).replace(tzinfo=None)
+    return clock.parse(value).replace(tzinfo=None)
 
 
 def _categories(report: dict) -> dict[str, str]:

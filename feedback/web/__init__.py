@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
-from feedback import labels, privacy
+from feedback import audit, labels, privacy
 
 
 def init_app(app: Flask) -> None:
@@ -44,6 +44,7 @@ def init_app(app: Flask) -> None:
     for module in blueprints:
         app.register_blueprint(module.bp)
     app.add_template_filter(privacy.mask_phone, "masked")
+    app.add_template_filter(audit.describe, "audit")
     app.jinja_env.globals["channels"] = labels.CHANNELS
     app.jinja_env.globals["csp_nonce"] = hooks.csp_nonce
     # Every form is CSRF-checked; the villager's pages check in the form itself so that a

@@ -89,19 +89,31 @@ def healthz():
 
 @bp.app_errorhandler(HTTPException)
 def http_error(error: HTTPException):
-    """Every error a villager may meet is a small Chinese page (or JSON), never a bare one."""
+    """Every error is a small Chinese page (or JSON), never a bare one. Staff pages answer in
+    the staff layout, in words for staff: a record outside their scope is "not found or not
+    yours", never the villagers' advice about the QR code on a poster."""
     from feedback.web.public import wants_json
 
     title, advice = ERROR_TEXT.get(error.code or 500, ERROR_TEXT[500])
-    if error.code == 404 and request.path.startswith("/admin/"):
-        advice = STAFF_NOT_FOUND  # staff are not told about QR codes on a poster
+    staff_page = request.path == "/admin" or request.path.startswith("/admin/")
+    if error.code == 404 and staff_page:
+        advice = STAFF_NOT_FOUND
     advice = getattr(error, "zh", advice)  # refuse() says what was wrong with the request
     if wants_json():
         return jsonify(error=title, fields={}), error.code
-    return render_template("errors/error.html", title=title, advice=advice), error.code
+    if staff_page:
+        return render_template("admin/error.html", title=title, advice=advice), error.code
+    # Signed-in staff trying a poster's link (/s/CODE) are told where stations are managed.
+    staff_hint = STAFF_STATION_HINT if error.code == 404 and g.get("user") else None
+    page = render_template("errors/error.html", title=title, advice=advice, staff_hint=staff_hint)
+    return page, error.code
 
 
 STAFF_NOT_FOUND = "要找的记录不存在,或不在您的账号可以查看的范围内。请回到列表重新进入。"
+STAFF_STATION_HINT = (
+    "工作人员提示:这个链接对应的站点不存在、已停用或不在您的镇街;"
+    "站点和海报请在工作台的“站点与海报”页查看和启用。"
+)
 ERROR_TEXT = {
     400: ("请求有误", "请回到上一页重新操作。"),
     404: (

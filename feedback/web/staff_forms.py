@@ -74,10 +74,9 @@ class CategoryForm(FlaskForm):
     category = SelectField("改类别")
 
 
-class SuggestionForm(FlaskForm):
-    """A new suggestion from selected opinions: proposed text, all editable."""
+class SuggestionTextForm(FlaskForm):
+    """A suggestion's title, body and category: proposed on merging, editable afterwards."""
 
-    opinion_ids = HiddenField()
     title = StringField(
         "标题",
         filters=[clean_line],
@@ -85,6 +84,12 @@ class SuggestionForm(FlaskForm):
     )
     body = TextAreaField("建议内容", filters=[clean_text], validators=[DataRequired("请写内容")])
     category = SelectField("类别")
+
+
+class SuggestionForm(SuggestionTextForm):
+    """A new suggestion from selected opinions: proposed text, all editable."""
+
+    opinion_ids = HiddenField()
     tier = SelectField(
         "分级", choices=[SelectChoice(t) for t in ("微事", "一般", "重大")], default="一般"
     )
@@ -129,11 +134,24 @@ ROLE_CHOICES = [
 
 
 class RoleFields(FlaskForm):
+    """A role and, for a clerk, one of the known towns (choices set by the page); the rule
+    that the town exists is feedback.towns.known, with its hint, not the select's."""
+
     role = SelectField("角色", choices=ROLE_CHOICES, default="clerk")
-    town = StringField(
-        "所在镇街(工作人员必填)",
+    town = SelectField("所在镇街(工作人员必选)", validate_choice=False)
+
+    def with_towns(self, towns: list[str]) -> RoleFields:
+        self.town.choices = [SelectChoice("", "请选择镇街(管理员不用选)")] + [
+            SelectChoice(town) for town in towns
+        ]
+        return self
+
+
+class TownForm(FlaskForm):
+    name = StringField(
+        "镇街名称",
         filters=[clean_line],
-        validators=[Length(max=20, message="最多 20 个字")],
+        validators=[DataRequired("请填写镇街名称"), Length(max=20, message="最多 20 个字")],
     )
 
 

@@ -57,6 +57,7 @@ def _page(form: StaffStationForm | None = None, status: int = 200):
         stations=rows,
         towns=towns,
         urls=urls,
+        base_url_warning=stations.base_url_warning(base, "zh"),
         form=form or StaffStationForm(formdata=None),
     ), status
 

@@ -7,13 +7,20 @@ from datetime import date
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from wtforms.fields.choices import SelectChoice
 
-from feedback import audit, clock, departments, labels, suggestions
+from feedback import audit, clock, departments, labels, suggestion_text, suggestions
 from feedback.context import categories, get_db
 from feedback.web.auth import login_required
 from feedback.web.pages import found, scope
-from feedback.web.staff_forms import AdvanceForm, HandlingForm, NoteForm, SuggestionForm
+from feedback.web.staff_forms import (
+    AdvanceForm,
+    HandlingForm,
+    NoteForm,
+    SuggestionForm,
+    SuggestionTextForm,
+)
 
 bp = Blueprint("suggestions", __name__, url_prefix="/admin/suggestions")
+EDIT_PREFIX = "e"  # the edit form's fields beside the page's others: e-title, e-body...
 
 
 def _ids(raw: list[str] | str) -> list[int]:
@@ -23,8 +30,13 @@ def _ids(raw: list[str] | str) -> list[int]:
     return [n for n in numbers if n < 2**63]
 
 
-def _suggestion_form(formdata=None, **data) -> SuggestionForm:
-    form = SuggestionForm(formdata=formdata, **data) if formdata is None else SuggestionForm()
+def _suggestion_form(formdata=None, form_class=SuggestionForm, prefix="", **data):
+    """The form of a new suggestion (or of a suggestion's text) with the configured
+    categories: prefilled from `data` when drawn, read from the request when posted."""
+    if formdata is None:
+        form = form_class(formdata=None, prefix=prefix, **data)
+    else:
+        form = form_class(prefix=prefix)
     form.category.choices = [SelectChoice(code, label) for code, label in categories()]
     return form
 
@@ -43,30 +55,60 @@ def _refused(error: suggestions.SuggestionError, status: int = 409):
     reason in Chinese."""
     if isinstance(error, suggestions.Missing):
         abort(404)
-    return render_template("admin/message.html", message=str(error)), status
+    return _message(str(error), status)
+
+
+NOTHING_TICKED = "请先勾选意见:在要合并的意见前面打勾,再点“合并成新建议”或“并入”。"
+NO_TARGET = "请先在“并入”旁边的列表里选一件已有建议,再点“并入”。"
+
+
+def _back() -> str:
+    """The page the form was on (the inbox with its filters, or the groups page): only a
+    staff path of this site, never another host."""
+    back = request.form.get("back") or ""
+    if back.startswith("/admin/") and "//" not in back and "\\" not in back:
+        return back
+    return url_for("opinions.opinions")
+
+
+def _message(message: str, status: int):
+    return render_template("admin/message.html", message=message, back=_back()), status
 
 
 @bp.post("/merge")
 @login_required
 def merge():
-    """From the inbox: new suggestion from the ticked opinions, or add them to an open one."""
+    """From the inbox or a group: the button pressed decides, never the dropdown alone.
+    `action=into` adds the ticked opinions to the suggestion chosen in the dropdown; any other
+    submit (合并成新建议, a group's 合并成建议, Enter in the form) drafts a new suggestion from
+    those still pending, saying which were handled meanwhile."""
     db = get_db()
     ids = _ids(request.form.getlist("ids"))
     if not ids:
-        return redirect(url_for("opinions.opinions"), 303)
+        return _message(NOTHING_TICKED, 400)
     current = scope()
     chosen = found(current.opinions(db, ids))
-    target = request.form.get("suggestion", type=int)
     try:
-        if target:
+        if request.form.get("action") == "into":
+            target = request.form.get("suggestion", type=int)
+            if not target:
+                return _message(NO_TARGET, 400)
             suggestion = found(current.suggestion(db, target))
             suggestions.add_opinions(db, current, suggestion["id"], ids)
             return redirect(url_for("suggestions.show", suggestion_id=suggestion["id"]), 303)
-        proposal = suggestions.draft(chosen, dict(categories()))
+        pending, handled = suggestion_text.still_pending(chosen)
+        if not pending:
+            return _message(suggestion_text.all_handled_message(handled), 409)
+        proposal = suggestions.draft(pending, dict(categories()))
     except suggestions.SuggestionError as error:
         return _refused(error)
-    form = _suggestion_form(None, opinion_ids=",".join(map(str, ids)), **proposal)
-    return render_template("admin/suggestion_new.html", form=form, opinions=chosen)
+    form = _suggestion_form(None, opinion_ids=",".join(str(o["id"]) for o in pending), **proposal)
+    return render_template(
+        "admin/suggestion_new.html",
+        form=form,
+        opinions=pending,
+        handled=suggestion_text.handled_ids(handled),
+    )
 
 
 @bp.post("/create")
@@ -101,7 +143,16 @@ def _page(db, suggestion: dict, status: int = 200, **forms):
         department=department,
         deputies=suggestion["deputies"],
     )
-    history = audit.history(db, "suggestion", suggestion["id"])
+    history = audit.suggestion_history(db, suggestion["id"])
+    body = suggestion_text.body_shown(suggestion["body"], len(linked))
+    edit = forms.get("edit") or _suggestion_form(
+        None,
+        SuggestionTextForm,
+        EDIT_PREFIX,
+        title=suggestion["title"],
+        body=body,
+        category=suggestion["category"],
+    )
     notes = list(
         db.query(
             "select * from suggestion_notes where suggestion_id = ? order by id", [suggestion["id"]]
@@ -111,6 +162,8 @@ def _page(db, suggestion: dict, status: int = 200, **forms):
     return render_template(
         "admin/suggestion.html",
         suggestion=suggestion,
+        body=body,
+        edit_form=edit,
         linked=linked,
         stations=stations,
         handling=handling,
@@ -157,6 +210,27 @@ def set_handling(suggestion_id: int):
         return _page(db, suggestion, 400, handling=form)
     except suggestions.SuggestionError as error:
         return _refused(error)
+    return redirect(url_for("suggestions.show", suggestion_id=suggestion_id), 303)
+
+
+@bp.post("/<int:suggestion_id>/edit")
+@login_required
+def edit(suggestion_id: int):
+    """Correct the title, body or category, at any status (suggestions.edit says why)."""
+    db = get_db()
+    current = scope()
+    suggestion = found(current.suggestion(db, suggestion_id))
+    form = _suggestion_form(request.form, SuggestionTextForm, EDIT_PREFIX)
+    if not form.validate_on_submit():
+        return _page(db, suggestion, 400, edit=form)
+    fields = {key: form[key].data for key in suggestion_text.TEXT_FIELDS}
+    try:
+        suggestions.edit(db, current, suggestion_id, fields, set(dict(categories())))
+    except suggestions.SuggestionError as error:
+        if isinstance(error, suggestions.Missing):
+            abort(404)
+        form.category.errors = [str(error)]
+        return _page(db, suggestion, 400, edit=form)
     return redirect(url_for("suggestions.show", suggestion_id=suggestion_id), 303)
 
 

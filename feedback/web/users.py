@@ -3,29 +3,32 @@ which checks it and writes the audit log."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, g, render_template, url_for
+from flask import Blueprint, abort, g, redirect, render_template, url_for
 from flask_wtf import FlaskForm
 
-from feedback import audit, users
+from feedback import audit, towns, users
 from feedback.context import get_db
 from feedback.web.auth import admin_required
 from feedback.web.pages import submit
-from feedback.web.staff_forms import NewUserForm, PasswordFields, RoleFields
+from feedback.web.staff_forms import NewUserForm, PasswordFields, RoleFields, TownForm
 
 bp = Blueprint("users", __name__, url_prefix="/admin")
 
 
-def _towns(db) -> list[str]:
-    return [row[0] for row in db.execute("select distinct town from stations order by town")]
-
-
-def _users_page(form: NewUserForm | None = None, error: str | None = None, status: int = 400):
+def _users_page(
+    form: NewUserForm | None = None,
+    error: str | None = None,
+    status: int = 400,
+    town_form: TownForm | None = None,
+    town_error: str | None = None,
+):
     db = get_db()
     return render_template(
         "admin/users.html",
         rows=users.listing(db),
-        towns=_towns(db),
-        form=form or NewUserForm(formdata=None),
+        form=(form or NewUserForm(formdata=None)).with_towns(towns.names(db)),
+        town_form=town_form or TownForm(formdata=None, prefix="t"),
+        town_error=town_error,
         error=error,
     ), status
 
@@ -55,6 +58,20 @@ def user_add():
     )
 
 
+@bp.post("/towns")
+@admin_required
+def town_add():
+    """A town ahead of its first station, so its clerks can have accounts."""
+    form = TownForm(prefix="t")
+    if not form.validate_on_submit():
+        return _users_page(town_form=form)
+    try:
+        towns.add(get_db(), form.name.data, actor=g.user["username"])
+    except towns.TownError as error:
+        return _users_page(town_form=form, town_error=error.zh)
+    return redirect(url_for("users.user_list", town_added=form.name.data) + "#new-user", 303)
+
+
 def _account(user_id: int) -> dict:
     return users.find(get_db(), user_id) or abort(404)
 
@@ -65,8 +82,7 @@ def _user_page(user: dict, error: str | None = None, status: int = 400, **forms)
     return render_template(
         "admin/user.html",
         account=user,
-        towns=_towns(db),
-        role_form=role_form,
+        role_form=role_form.with_towns(towns.names(db)),
         password_form=forms.get("password") or PasswordFields(formdata=None),
         history=audit.history(db, "user", user["id"]),
         error=error,
