@@ -18,7 +18,8 @@ median and p95 over N requests of
   text endings, see feedback.inbox), one with no hit;
 - a deep page (page 200 of everything);
 - `similar()` for an opinion with the town's index warm (what `feedback similar` and the
-  opinion page call), and the opinion page itself;
+  opinion page call), and again once every opinion of the town has its vector (the path by
+  meaning, feedback.similar_opinions; vectors made up, not embedded), and the opinion page;
 
 and the floor: a bare Flask GET returning 50 rows of a trivial query on the same database.
 Also the similarity indexes, each in a fresh process so that RSS growth is the index's own:
@@ -46,6 +47,7 @@ import sys
 import tempfile
 import threading
 import time
+import zlib
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -523,6 +525,34 @@ def measure_groups(client, path: Path, town: str) -> dict:
 
 
 # --- One size, and the report -------------------------------------------------------------------
+def store_vectors(path: Path, town: str) -> None:
+    """Every opinion of the town with a vector, as the background embedder would have stored
+    them, so that similar() takes its path by meaning (feedback.similar_opinions._ranked).
+    Made up, not embedded (187,000 texts would take an hour): a direction per kind of text
+    (its first characters), a common one and noise, so cosines sit near e5's (~0.8-0.97)."""
+    import numpy as np
+
+    from feedback import vectors
+
+    conn = sqlite3.connect(path)
+    rows = conn.execute(
+        "select o.id, o.body from opinions o join stations s on s.id = o.station_id "
+        "where s.town = ? and o.status != 'spam' order by o.id",
+        [town],
+    ).fetchall()
+    rng = np.random.default_rng(3)
+    common, kinds = rng.standard_normal(vectors.DIM), rng.standard_normal((256, vectors.DIM))
+    kind = np.array([zlib.crc32(body[:4].encode()) % 256 for _id, body in rows])
+    matrix = 2.2 * common + kinds[kind] + 0.35 * rng.standard_normal((len(rows), vectors.DIM))
+    stored = vectors.quantise(matrix / np.linalg.norm(matrix, axis=1, keepdims=True))
+    with conn:
+        conn.executemany(
+            "insert into opinion_vectors (opinion_id, model, vector) values (?, ?, ?)",
+            ((i, vectors.MODEL, stored[n].tobytes()) for n, (i, _body) in enumerate(rows)),
+        )
+    conn.close()
+
+
 def one_size(n: int, repeat: int) -> dict:
     """Generate n opinions, measure everything, return the figures (run in a child process)."""
     with tempfile.TemporaryDirectory(prefix="bench-triage-") as tmp:
@@ -545,6 +575,8 @@ def one_size(n: int, repeat: int) -> dict:
         floor = floor_app(path).test_client()
         figures = measure_pages(client, floor, urls(stations, town, sample), repeat)
         figures["similar() (index warm)"] = measure_similar(app, path, sample, floor)
+        store_vectors(path, town)
+        figures["similar() with vectors"] = measure_similar(app, path, sample, floor)
         groups = measure_groups(client, path, town)
         starts = measure_worker_start(client, path, sample[0])
         size_mb = path.stat().st_size / 2**20
@@ -571,6 +603,7 @@ GOALS = {
     "search 2 chars": 200,
     "search 2 chars, no hit": 200,
     "similar() (index warm)": 50,
+    "similar() with vectors": 50,
 }
 
 
