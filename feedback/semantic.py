@@ -116,8 +116,17 @@ Idf = Callable[[str], float]
 
 
 def idf_from(size: int, df: Callable[[str], int]) -> Idf:
-    """The bigram weight ln((N + 1) / (df + 1) + 1) over a town of `size` opinions."""
-    return lambda gram: math.log((size + 1) / (df(gram) + 1) + 1)
+    """The bigram weight ln((N + 1) / (df + 1) + 1) over a town of `size` opinions, each
+    gram's computed once (a page's hundred candidates share most of their bigrams)."""
+    known: dict[str, float] = {}
+
+    def idf(gram: str) -> float:
+        weight = known.get(gram)
+        if weight is None:
+            weight = known[gram] = math.log((size + 1) / (df(gram) + 1) + 1)
+        return weight
+
+    return idf
 
 
 def tfidf(d: Doc, idf: Idf) -> dict[str, float]:
