@@ -463,7 +463,8 @@ def product(items: list[Item], memory=None) -> tuple[np.ndarray, list[list[int]]
     cos = stored @ stored.T
     index = similarity.SimilarityIndex.from_rows((i.id, i.body, i.village) for i in items)
     idf = semantic.idf_from(len(index), index.text_frequency)
-    docs = [semantic.doc(i.id, i.body, i.village) for i in items]
+    known = index.known_places()
+    docs = [semantic.doc(i.id, i.body, i.village, known) for i in items]
     like = memory.likeness(stored) if memory else None
     s = np.zeros((len(items), len(items)), dtype=np.float32)
     for a in range(len(items)):

@@ -58,12 +58,21 @@ class Doc:
 
 
 @lru_cache(maxsize=4096)  # an opinion's text never changes; pages ask for the same ones
-def doc(opinion_id: int, body: str, village: str = "") -> Doc:
+def doc(
+    opinion_id: int, body: str, village: str = "", known: frozenset[tuple[str, str]] = frozenset()
+) -> Doc:
+    """`known`: the town's station villages by name core (SimilarityIndex.known_places), so
+    that a villager writing 大塘 for 大塘村 names a place here as in the lexical engine."""
     text = normalise(body)
-    places, _spans = extract_places(text)
+    places, _spans = extract_places(text, _as_mapping(known))
     flat = text.replace(" ", "")
     grams = Counter(flat[i : i + 2] for i in range(len(flat) - 1))
     return Doc(opinion_id, len(flat), frozenset(places), normalise(village or ""), grams)
+
+
+@lru_cache(maxsize=16)
+def _as_mapping(known: frozenset[tuple[str, str]]) -> dict[str, str]:
+    return dict(known)
 
 
 def place_core(place: str) -> str:

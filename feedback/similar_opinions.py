@@ -90,9 +90,10 @@ def _ranked(
                 cosines[other] = None if vector is None else float(vector @ query)
     cosines.pop(opinion_id, None)
     marks = ",".join("?" * (len(cosines) + 1))
+    known = index.known_places()
     # By id only: with the town in the WHERE clause SQLite walks the town's opinions instead.
     texts = {
-        row[0]: semantic.doc(row[0], row[1], row[2])
+        row[0]: semantic.doc(row[0], row[1], row[2], known)
         for row in db.execute(
             "select o.id, o.body, s.village, s.town from opinions o join stations s "
             f"on s.id = o.station_id where o.id in ({marks})",
@@ -165,7 +166,8 @@ def pending_groups(db: Database, database_path: str, town: str) -> list[Group]:
     ids, matrix = vectors.rows(pending) if vectors is not None else ([], None)
     found = []
     if ids:
-        docs = [semantic.doc(i, pending[i]["body"], pending[i]["village"]) for i in ids]
+        known = index.known_places()
+        docs = [semantic.doc(i, pending[i]["body"], pending[i]["village"], known) for i in ids]
         idf = semantic.idf_from(len(index), index.text_frequency)
         memory = judgements.memory_of(db, database_path, town, vectors)
         found = semantic_groups.group(ids, docs, matrix, idf, memory)

@@ -385,6 +385,14 @@ class SimilarityIndex:
         self._known_places = {str(k): str(v) for k, v in header["known_places"].items()}
         self._known_names = set(self._known_places.values())
 
+    def known_places(self) -> frozenset[tuple[str, str]]:
+        """The station villages' name cores and names ("大塘", "大塘村"), as one hashable
+        value (kept until a new village comes) for feedback.semantic.doc's cache."""
+        known = getattr(self, "_known_frozen", None)
+        if known is None or len(known) != len(self._known_places):
+            known = self._known_frozen = frozenset(self._known_places.items())
+        return known
+
     def _remember_place(self, village: str) -> None:
         """Station villages named without their suffix ("大塘那座桥") are still places."""
         if village in self._known_names:
