@@ -12,7 +12,6 @@ view that forgot a lookup, or two clerks racing, cannot act outside the rules.
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import date, timedelta
 
 from sqlite_utils import Database
@@ -21,7 +20,7 @@ from feedback import audit, clock, departments
 from feedback.access import Access
 from feedback.db import write_transaction
 from feedback.labels import CLOSED, NEXT_STATUS
-from feedback.suggestion_text import COUNT_LINE, TEXT_FIELDS
+from feedback.suggestion_text import TEXT_FIELDS
 
 
 class SuggestionError(ValueError):
@@ -40,27 +39,6 @@ class Stale(SuggestionError):
 MIXED_TOWNS = "不同镇的意见不能合并成一件建议:每件建议只含本镇群众的意见"
 
 
-def draft(opinions: list[dict], category_labels: dict[str, str]) -> dict:
-    """Title, body and category proposed from the opinions being merged (all editable).
-
-    The title is what every villager behind the suggestion reads on their status page, so it
-    is built from the category and the places, never from one villager's words; the body,
-    which only staff read, lists the opinions themselves.
-    """
-    if len({o.get("town") for o in opinions}) > 1:
-        raise SuggestionError(MIXED_TOWNS)
-    category = Counter(o["category"] for o in opinions).most_common(1)[0][0]
-    label = category_labels.get(category, category)
-    places = list(dict.fromkeys(o.get("village") or o.get("town") or "本镇" for o in opinions))
-    place = "、".join(places) if len(places) <= 3 else f"{places[0]}等 {len(places)} 处"
-    title = f"关于{place}的{label}问题"
-    if len(title) > 60:
-        title = f"关于{places[0]}等地的{label}问题"[:60]
-    lines = [f"{i}. {o['body']}({o.get('station_name', '')})" for i, o in enumerate(opinions, 1)]
-    body = COUNT_LINE.format(len(opinions)) + "\n" + "\n".join(lines)
-    return {"title": title, "body": body, "category": category}
-
-
 def deadline_for(tier: str, start: date, tier_days: dict[str, int]) -> str:
     return (start + timedelta(days=tier_days[tier])).isoformat()
 
@@ -73,38 +51,46 @@ def create(
     The town is that of the opinions, which must all be in the user's scope and of one town:
     a suggestion is handled by one town's people's congress and read by its clerk only.
     """
+    with write_transaction(db):
+        return insert(db, access, opinion_ids, fields, tier_days)
+
+
+def insert(
+    db: Database, access: Access, opinion_ids: list[int], fields: dict, tier_days: dict
+) -> int:
+    """create() inside the caller's transaction: several suggestions made at once (each
+    opinion its own, feedback.merging) stand or fall together."""
     ids = list(dict.fromkeys(opinion_ids))
     if not ids:
         raise SuggestionError("请至少选一条意见")
     now = clock.now()
-    with write_transaction(db):
-        town = _town_of(db, access, ids)
-        seq = db.execute(
-            "select coalesce(max(seq), 0) + 1 from suggestions where town = ? and year = ?",
-            [town, now.year],
-        ).fetchone()[0]
-        number = f"{town}-{now.year}-{seq:04d}"
-        suggestion_id = db.execute(
-            "insert into suggestions (town, year, seq, number, title, body, category, tier, "
-            "deadline, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                town,
-                now.year,
-                seq,
-                number,
-                fields["title"],
-                fields["body"],
-                fields["category"],
-                fields["tier"],
-                deadline_for(fields["tier"], now.date(), tier_days),
-                clock.stamp(now),
-            ],
-        ).lastrowid
-        created = {"number": number, "opinions": ids}
-        audit.record(
-            db, access.username, "suggestion.create", "suggestion", suggestion_id, after=created
-        )
-        _link(db, access, suggestion_id, ids)
+    town = _town_of(db, access, ids)
+    seq = db.execute(
+        "select coalesce(max(seq), 0) + 1 from suggestions where town = ? and year = ?",
+        [town, now.year],
+    ).fetchone()[0]
+    number = f"{town}-{now.year}-{seq:04d}"
+    suggestion_id = db.execute(
+        "insert into suggestions (town, year, seq, number, title, body, category, tier, "
+        "deadline, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            town,
+            now.year,
+            seq,
+            number,
+            fields["title"],
+            fields["body"],
+            fields["category"],
+            fields["tier"],
+            deadline_for(fields["tier"], now.date(), tier_days),
+            clock.stamp(now),
+        ],
+    ).lastrowid
+    created = {"number": number, "opinions": ids}
+    audit.record(
+        db, access.username, "suggestion.create", "suggestion", suggestion_id, after=created
+    )
+    _link(db, access, suggestion_id, ids)
     return suggestion_id
 
 

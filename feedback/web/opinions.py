@@ -179,22 +179,6 @@ def _opinion_page(db, row: dict, forms: dict, revealed: bool = False):
     )
 
 
-@bp.get("/groups")
-@login_required
-def groups():
-    """Pending opinions grouped by likely problem, each group one click from a suggestion."""
-    db = get_db()
-    current = scope()
-    towns = [current.town] if current.town else sorted({s["town"] for s in current.stations(db)})
-    town = request.args.get("town") if request.args.get("town") in towns else None
-    town = town or (towns[0] if towns else None)
-    database = current_app.config["FEEDBACK_DATABASE"]
-    groups = similar_opinions.pending_groups(db, database, town) if town else []
-    return render_template(
-        "admin/groups.html", groups=groups, town=town, towns=towns, categories=dict(categories())
-    )
-
-
 @bp.get("/opinions/<int:opinion_id>/photos/<int:photo_id>")
 @login_required
 def photo(opinion_id: int, photo_id: int):

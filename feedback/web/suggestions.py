@@ -7,7 +7,7 @@ from datetime import date
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from wtforms.fields.choices import SelectChoice
 
-from feedback import audit, clock, departments, labels, suggestion_text, suggestions
+from feedback import audit, clock, departments, labels, merging, suggestion_text, suggestions
 from feedback.context import categories, get_db
 from feedback.web.auth import login_required
 from feedback.web.pages import found, scope
@@ -99,7 +99,7 @@ def merge():
         pending, handled = suggestion_text.still_pending(chosen)
         if not pending:
             return _message(suggestion_text.all_handled_message(handled), 409)
-        proposal = suggestions.draft(pending, dict(categories()))
+        proposal = merging.draft(pending, dict(categories()))
     except suggestions.SuggestionError as error:
         return _refused(error)
     form = _suggestion_form(None, opinion_ids=",".join(str(o["id"]) for o in pending), **proposal)
