@@ -7,7 +7,17 @@ from datetime import date
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from wtforms.fields.choices import SelectChoice
 
-from feedback import audit, clock, departments, labels, merging, suggestion_text, suggestions
+from feedback import (
+    audit,
+    clock,
+    departments,
+    handover,
+    labels,
+    merging,
+    suggestion_list,
+    suggestion_text,
+    suggestions,
+)
 from feedback.context import categories, get_db
 from feedback.web.auth import login_required
 from feedback.web.pages import found, scope
@@ -41,13 +51,54 @@ def _suggestion_form(formdata=None, form_class=SuggestionForm, prefix="", **data
     return form
 
 
+def _filters() -> suggestion_list.Filters:
+    args = request.args
+    department = args.get("department", "")
+    page = args.get("page", "")
+    return suggestion_list.Filters(
+        status=args.get("status") or None,
+        tier=args.get("tier") or None,
+        category=args.get("category") or None,
+        department_id=int(department) if department.isdecimal() and len(department) < 18 else None,
+        overdue=args.get("overdue") == "1",
+        q=(args.get("q") or "").strip()[:100],
+        page=int(page) if page.isdecimal() and len(page) < 15 else 1,
+    )
+
+
 @bp.get("/", endpoint="index")
 @login_required
 def index():
-    rows = scope().suggestions(get_db())
+    """The list, filtered and paged, with 批量交办 of the ticked 待交办 ones."""
+    db = get_db()
+    current = scope()
+    result = suggestion_list.page(db, current, _filters())
     return render_template(
-        "admin/suggestions.html", rows=rows, overdue=suggestions.overdue_ids(rows)
+        "admin/suggestions.html",
+        result=result,
+        overdue=suggestions.overdue_ids(result.rows),
+        statuses=labels.SUGGESTION_STATUSES,
+        tiers=labels.TIERS,
+        categories=dict(categories()),
+        used=suggestion_list.departments_used(db, current),
+        departments=departments.active_names(db),
     )
+
+
+@bp.post("/hand-over")
+@login_required
+def hand_over():
+    db = get_db()
+    ids = _ids(request.form.getlist("ids"))
+    try:
+        count = handover.hand_over(db, scope(), ids, request.form.get("department", ""))
+    except suggestions.Missing:
+        return _message("找不到勾选的建议,可能不在您的范围内", 404)
+    except (suggestions.SuggestionError, departments.DepartmentError) as error:
+        return _message(str(error), 409 if isinstance(error, suggestions.Stale) else 400)
+    back = _back()
+    joiner = "&" if "?" in back else "?"
+    return redirect(f"{back}{joiner}handed={count}", 303)
 
 
 def _refused(error: suggestions.SuggestionError, status: int = 409):
