@@ -220,33 +220,44 @@ def update(
     -> after, compared with the row as it is inside the transaction. A department typed by
     name is picked from the list (or added to it) in the same transaction; a retired one is
     refused (departments.choose)."""
-    where, params = access.where("suggestions")
     with write_transaction(db):
-        current = access.suggestion(db, suggestion_id)
-        if current is None:
-            raise Missing("找不到这件建议")
-        if current["status"] == CLOSED:
-            raise SuggestionError("已办结的建议不能再修改交办信息")
-        if department:
-            chosen = departments.choose(db, department, access.username, current["department_id"])
-            changes = dict(changes, department_id=chosen)
-        changes = {k: v for k, v in changes.items() if current.get(k) != v}
-        if not changes:
-            return
-        assignments = ", ".join(f"{key} = ?" for key in changes)
-        db.execute(
-            f"update suggestions set {assignments} where id = ? and status != ? and {where}",
-            [*changes.values(), suggestion_id, CLOSED, *params],
-        )
-        audit.record(
-            db,
-            access.username,
-            "suggestion.update",
-            "suggestion",
-            suggestion_id,
-            before={k: current.get(k) for k in changes},
-            after=changes,
-        )
+        update_in(db, access, suggestion_id, changes, department)
+
+
+def update_in(
+    db: Database,
+    access: Access,
+    suggestion_id: int,
+    changes: dict,
+    department: str | None = None,
+) -> None:
+    """update() inside the caller's transaction (feedback.handling)."""
+    where, params = access.where("suggestions")
+    current = access.suggestion(db, suggestion_id)
+    if current is None:
+        raise Missing("找不到这件建议")
+    if current["status"] == CLOSED:
+        raise SuggestionError("已办结的建议不能再修改交办信息")
+    if department:
+        chosen = departments.choose(db, department, access.username, current["department_id"])
+        changes = dict(changes, department_id=chosen)
+    changes = {k: v for k, v in changes.items() if current.get(k) != v}
+    if not changes:
+        return
+    assignments = ", ".join(f"{key} = ?" for key in changes)
+    db.execute(
+        f"update suggestions set {assignments} where id = ? and status != ? and {where}",
+        [*changes.values(), suggestion_id, CLOSED, *params],
+    )
+    audit.record(
+        db,
+        access.username,
+        "suggestion.update",
+        "suggestion",
+        suggestion_id,
+        before={k: current.get(k) for k in changes},
+        after=changes,
+    )
 
 
 def edit(
@@ -288,6 +299,14 @@ def advance(
     """Move from the status the clerk saw (`expected`) to the next; closing (已办结) needs the
     final answer and sends it back. The move happens only if the suggestion is still in that
     status, so of two clerks (or a double tap) exactly one moves it, by one step."""
+    with write_transaction(db):
+        return advance_in(db, access, suggestion_id, expected, answer)
+
+
+def advance_in(
+    db: Database, access: Access, suggestion_id: int, expected: str, answer: str | None = None
+) -> str:
+    """advance() inside the caller's transaction (feedback.handling)."""
     new = NEXT_STATUS.get(expected)
     if new is None:
         raise SuggestionError("已办结的建议不能再改状态")
@@ -304,53 +323,50 @@ def advance(
     sql = f"update suggestions set {assignments} where id = ? and status = ? and {where}"
     if new == "已交办":
         sql += " and department_id is not null"
-    with write_transaction(db):
-        moved = db.execute(sql, [*changes.values(), suggestion_id, expected, *params]).rowcount
-        if not moved:
-            current = access.suggestion(db, suggestion_id)
-            if current is None:
-                raise Missing("找不到这件建议")
-            if current["status"] != expected:
-                raise Stale(
-                    f"这件建议刚刚已经是“{current['status']}”了(可能是别人处理的),请刷新页面"
-                )
-            raise SuggestionError("请先选定承办单位再交办")
-        audit.record(
-            db,
-            access.username,
-            "suggestion.status",
-            "suggestion",
-            suggestion_id,
-            before={"status": expected},
-            after=changes,
+    moved = db.execute(sql, [*changes.values(), suggestion_id, expected, *params]).rowcount
+    if not moved:
+        current = access.suggestion(db, suggestion_id)
+        if current is None:
+            raise Missing("找不到这件建议")
+        if current["status"] != expected:
+            raise Stale(f"这件建议刚刚已经是“{current['status']}”了(可能是别人处理的),请刷新页面")
+        raise SuggestionError("请先选定承办单位再交办")
+    audit.record(
+        db,
+        access.username,
+        "suggestion.status",
+        "suggestion",
+        suggestion_id,
+        before={"status": expected},
+        after=changes,
+    )
+    if new == CLOSED:
+        db.execute(
+            "update opinions set answer = ?, answered_at = ? where id in "
+            "(select opinion_id from suggestion_opinions where suggestion_id = ?)",
+            [answer.strip(), now, suggestion_id],
         )
-        if new == CLOSED:
-            db.execute(
-                "update opinions set answer = ?, answered_at = ? where id in "
-                "(select opinion_id from suggestion_opinions where suggestion_id = ?)",
-                [answer.strip(), now, suggestion_id],
-            )
     return new
 
 
 def add_note(db: Database, access: Access, suggestion_id: int, body: str) -> None:
-    where, params = access.where("s")
     with write_transaction(db):
-        added = db.execute(
-            "insert into suggestion_notes (suggestion_id, body, author, created_at) "
-            f"select s.id, ?, ?, ? from suggestions s where s.id = ? and {where}",
-            [body, access.username, clock.stamp(), suggestion_id, *params],
-        ).rowcount
-        if not added:
-            raise Missing("找不到这件建议")
-        audit.record(
-            db,
-            access.username,
-            "suggestion.note",
-            "suggestion",
-            suggestion_id,
-            after={"note": body},
-        )
+        add_note_in(db, access, suggestion_id, body)
+
+
+def add_note_in(db: Database, access: Access, suggestion_id: int, body: str) -> None:
+    """add_note() inside the caller's transaction (feedback.handling)."""
+    where, params = access.where("s")
+    added = db.execute(
+        "insert into suggestion_notes (suggestion_id, body, author, created_at) "
+        f"select s.id, ?, ?, ? from suggestions s where s.id = ? and {where}",
+        [body, access.username, clock.stamp(), suggestion_id, *params],
+    ).rowcount
+    if not added:
+        raise Missing("找不到这件建议")
+    audit.record(
+        db, access.username, "suggestion.note", "suggestion", suggestion_id, after={"note": body}
+    )
 
 
 def of_opinion(db: Database, opinion_id: int) -> dict | None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from wtforms.fields.choices import SelectChoice
 
@@ -11,6 +9,7 @@ from feedback import (
     audit,
     clock,
     departments,
+    handling,
     handover,
     labels,
     merging,
@@ -241,26 +240,40 @@ def show(suggestion_id: int):
 @bp.post("/<int:suggestion_id>/handling")
 @login_required
 def set_handling(suggestion_id: int):
+    """The page's one form: its fields saved, and with 保存并… the next status too, all or
+    nothing (feedback.handling)."""
     db = get_db()
     current = scope()
     suggestion = found(current.suggestion(db, suggestion_id))
     form = HandlingForm()
     if not form.validate_on_submit():
         return _page(db, suggestion, 400, handling=form)
-    changes = {"tier": form.tier.data, "deputies": form.deputies.data or ""}
-    if form.tier.data != suggestion["tier"] and form.deadline.data == suggestion["deadline"]:
-        start = date.fromisoformat(suggestion["created_at"][:10])
-        tier_days = current_app.config["FEEDBACK_TIER_DAYS"]
-        changes["deadline"] = suggestions.deadline_for(form.tier.data, start, tier_days)
-    elif form.deadline.data:
-        changes["deadline"] = form.deadline.data
+    # The status the clerk saw when the page was drawn: a double tap moves it one step only.
+    expected = request.form.get("expected")
+    if expected not in labels.SUGGESTION_STATUSES:
+        expected = suggestion["status"]
+    tier_days = current_app.config["FEEDBACK_TIER_DAYS"]
+    changes = handling.changes_for(
+        suggestion, form.tier.data, form.deadline.data, form.deputies.data, tier_days
+    )
     try:
-        suggestions.update(db, current, suggestion_id, changes, form.department.data)
+        handling.save(
+            db,
+            current,
+            dict(suggestion, status=expected),
+            changes,
+            form.department.data,
+            form.progress.data or "",
+            advance=request.form.get("then") == "advance",
+            answer=form.answer.data,
+        )
     except departments.DepartmentError as error:
         form.department.errors.append(str(error))
         return _page(db, suggestion, 400, handling=form)
-    except suggestions.SuggestionError as error:
+    except (suggestions.Stale, suggestions.Missing) as error:
         return _refused(error)
+    except suggestions.SuggestionError as error:
+        return _page(db, suggestion, 400, handling=form, error=str(error))
     return redirect(url_for("suggestions.show", suggestion_id=suggestion_id), 303)
 
 
