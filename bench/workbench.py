@@ -70,8 +70,11 @@ class Clerk:
             found.click()
 
     def choose(self, select, value: str) -> None:
-        self.counts["clicks"] += 1
-        self.page.locator(select).first.select_option(value)
+        """A choice in a list; none when it already shows that choice."""
+        found = self.page.locator(select).first
+        if found.input_value() != value:
+            self.counts["clicks"] += 1
+            found.select_option(value)
 
     def type(self, target: str, text: str) -> None:
         self.counts["typed"] += 1
@@ -135,21 +138,22 @@ def work_groups(clerk: Clerk) -> None:
         quick = group.locator(".members input[type=checkbox][name=ids]").count() > 0
         member_sel = ".members input[name=ids]" if quick else "input[name=ids]"
         members = clerk.values(f"form.group >> nth=0 >> {member_sel}")
-        problem = Counter(clerk.truth[i] for i in members).most_common(1)[0][0]
+        ticked = clerk.values(f"form.group >> nth=0 >> {member_sel}:checked") or members
+        problem = Counter(clerk.truth[i] for i in ticked).most_common(1)[0][0]
         mine = [i for i in members if clerk.truth[i] == problem]
         if problem.answered:
-            answer(clerk, mine, "/admin/groups")
+            answer(clerk, mine[:1], "/admin/groups")  # the card is drawn anew after each
         elif quick:
-            quick_group(clerk, group, members, problem)
+            quick_group(clerk, group, members, set(ticked), problem)
         else:
             first_group(clerk, group, members, problem)
             clerk.nav("/admin/groups")
 
 
-def quick_group(clerk: Clerk, group, members: list[int], problem) -> None:
-    """The present groups page: untick, pull in, merge into new or existing, in place."""
+def quick_group(clerk: Clerk, group, members: list[int], ticked: set[int], problem) -> None:
+    """The present groups page: untick, tick, pull in, merge into new or existing, in place."""
     for opinion_id in members:
-        if clerk.truth[opinion_id] != problem:
+        if (clerk.truth[opinion_id] == problem) != (opinion_id in ticked):
             clerk.click(group.locator(f".members input[value='{opinion_id}']"))
     for opinion_id in clerk.values("form.group >> nth=0 >> .candidates input[name=ids]"):
         if clerk.truth[opinion_id] == problem:
@@ -262,6 +266,7 @@ def serve(instance: Path, source: Path | None) -> tuple[subprocess.Popen, str]:
         stderr=subprocess.STDOUT,
         start_new_session=True,
         env=env(instance, source),
+        cwd=source or ROOT,  # gunicorn puts its working directory first on sys.path
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -285,7 +290,12 @@ def env(instance: Path, source: Path | None) -> dict:
 def cli(instance: Path, source: Path | None, *args: str, stdin: str | None = None) -> None:
     script = Path(sys.executable).with_name("feedback")
     done = subprocess.run(
-        [str(script), *args], input=stdin, capture_output=True, text=True, env=env(instance, source)
+        [str(script), *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env(instance, source),
+        cwd=source or ROOT,
     )
     if done.returncode:
         raise RuntimeError(f"feedback {' '.join(args)}: {done.stderr}")
