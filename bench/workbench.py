@@ -83,7 +83,10 @@ class Clerk:
     def nav(self, path: str) -> None:
         """The header's link to a staff page (a click), unless the clerk is already there."""
         if self.page.url.split("?")[0] != self.url + path:
-            self.click(f"header a[href='{path}']")
+            link = self.page.locator(f"header a[href='{path}']")
+            if not link.is_visible():  # a phone: the menu opens first
+                self.click("header label[for=nav-open]")
+            self.click(link)
 
     def values(self, selector: str) -> list[int]:
         found = self.page.eval_on_selector_all(selector, "els => els.map(e => e.value)")
