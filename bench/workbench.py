@@ -252,7 +252,7 @@ def bulk_hand_over(clerk: Clerk) -> None:
         if not page.locator("#bulk input[name=ids]").count():
             continue
         clerk.click("#all")
-        clerk.choose("#bulk select[name=department]", department)
+        clerk.type("#bulk input[name=department]", department)
         clerk.click("#bulk button[value=assign]")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from feedback.db import connect
 from tests.test_workbench_browser import add_opinions, linked
 
 pytestmark = pytest.mark.browser
@@ -43,3 +44,29 @@ def test_a_group_is_fixed_merged_and_the_rest_joins_in_one_click(clerk_page, liv
     assert "已并入" in page.locator("#notice").inner_text()
     assert linked(instance, 1) == ids
     assert page.locator("#no-groups").is_visible()
+
+
+def test_the_ticked_suggestions_are_handed_over_at_once(clerk_page, live_server, instance):
+    page = clerk_page
+    add_opinions(instance, "六龙村村口路灯坏了", "大塘村垃圾没人清运,堆成山了", "六龙村桥面开裂")
+    page.goto(f"{live_server}/admin/groups")
+    page.check("#singles input[name=ids] >> nth=0")
+    page.check("#singles input[name=ids] >> nth=1")
+    page.check("#singles input[name=ids] >> nth=2")
+    page.click("#singles button[value=each]")
+    assert "已生成 3 件建议" in page.locator("#notice").inner_text()
+
+    page.goto(f"{live_server}/admin/suggestions/")
+    page.select_option("#filters select[name=status]", "待交办")
+    page.click("#filters button[type=submit]")
+    page.check("#all")
+    assert page.locator("#bulk input[name=ids]:checked").count() == 3
+    page.uncheck("#bulk input[name=ids] >> nth=2")
+    page.fill("#bulk input[name=department]", "镇城建办")
+    page.click("#bulk button[value=assign]")
+    assert "已交办 2 件建议" in page.locator("#notice").inner_text()
+    assert page.locator("#suggestions tr.row").count() == 1  # the filter kept: 待交办 only
+    db = connect(instance / "feedback.db")
+    statuses = [row[0] for row in db.execute("select status from suggestions order by id")]
+    db.close()
+    assert sorted(statuses) == ["已交办", "已交办", "待交办"]
