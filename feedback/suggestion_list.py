@@ -15,7 +15,7 @@ from sqlite_utils import Database
 
 from feedback import clock
 from feedback.access import Access
-from feedback.labels import CLOSED, SUGGESTION_STATUSES, TIERS
+from feedback.labels import CLOSED, RATINGS, SUGGESTION_STATUSES, TIERS
 
 PAGE_SIZE = 50
 LAST_PAGE = (2**63 - 1) // PAGE_SIZE
@@ -28,12 +28,14 @@ class Filters:
     category: str | None = None
     department_id: int | None = None
     overdue: bool = False
+    rating: str | None = None  # with an opinion behind it rated so (不满意: answers to revisit)
     q: str = ""
     page: int = 1
 
     def __post_init__(self) -> None:
         self.status = self.status if self.status in SUGGESTION_STATUSES else None
         self.tier = self.tier if self.tier in TIERS else None
+        self.rating = self.rating if self.rating in RATINGS else None
 
     def query_args(self, **changes) -> dict:
         """The filters as URL arguments (for links and forms that keep them)."""
@@ -43,6 +45,7 @@ class Filters:
             "category": self.category,
             "department": self.department_id,
             "overdue": "1" if self.overdue else None,
+            "rating": self.rating,
             "q": self.q or None,
             "page": self.page if self.page > 1 else None,
         }
@@ -81,6 +84,12 @@ def _conditions(access: Access, filters: Filters) -> tuple[str, list]:
     if filters.overdue:
         parts.append("s.status != ? and s.deadline < ?")
         values += [CLOSED, clock.now().date().isoformat()]
+    if filters.rating:
+        parts.append(
+            "exists (select 1 from suggestion_opinions so join opinions o on o.id = so.opinion_id "
+            "where so.suggestion_id = s.id and o.rating = ?)"
+        )
+        values.append(filters.rating)
     if filters.q:
         parts.append(
             "(s.title like ? escape '\\' or s.body like ? escape '\\' or s.number like ? "

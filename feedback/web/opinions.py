@@ -71,6 +71,7 @@ def _filters() -> inbox.Filters:
         date_from=_date("from"),
         date_to=_date("to"),
         with_photos=args.get("photos") == "1",
+        rating=args.get("rating") if args.get("rating") in labels.RATINGS else None,
         q=(args.get("q") or "").strip()[:100],
         page=max(1, _number("page", 1, inbox.LAST_PAGE, "没有这一页,请回到第一页") or 1),
     )
@@ -91,6 +92,7 @@ def inbox_view():
         overdue=suggestions.overdue_ids(open_suggestions),
         categories=dict(categories()),
         statuses=labels.OPINION_STATUSES,
+        ratings=labels.RATINGS,
     )
 
 

@@ -60,6 +60,7 @@ def _filters() -> suggestion_list.Filters:
         category=args.get("category") or None,
         department_id=int(department) if department.isdecimal() and len(department) < 18 else None,
         overdue=args.get("overdue") == "1",
+        rating=args.get("rating") or None,
         q=(args.get("q") or "").strip()[:100],
         page=int(page) if page.isdecimal() and len(page) < 15 else 1,
     )
@@ -78,6 +79,7 @@ def index():
         overdue=suggestions.overdue_ids(result.rows),
         statuses=labels.SUGGESTION_STATUSES,
         tiers=labels.TIERS,
+        ratings=labels.RATINGS,
         categories=dict(categories()),
         used=suggestion_list.departments_used(db, current),
         departments=departments.active_names(db),
