@@ -23,3 +23,12 @@ def rating_reasons(db: Database) -> None:
     """Why a villager is not satisfied (不满意), in their words, optional: a clerk reading 80
     不满意 a month needs to know which answers to go back to (issue 13)."""
     run_script(db, "ALTER TABLE opinions ADD COLUMN rating_reason TEXT;")
+
+
+@migrations(name="0015_recurrences")
+def recurrences(db: Database) -> None:
+    """A suggestion opened because a closed problem came back names the one it follows, so
+    both pages can point to each other (the lamps broke again)."""
+    run_script(
+        db, "ALTER TABLE suggestions ADD COLUMN follows_id INTEGER REFERENCES suggestions (id);"
+    )

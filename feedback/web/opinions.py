@@ -24,6 +24,7 @@ from feedback import (
     inbox,
     labels,
     opinions,
+    recurrence,
     similar_opinions,
     suggestions,
 )
@@ -131,6 +132,30 @@ def act(opinion_id: int, action: str):
     return _opinion_page(db, row, forms), 400
 
 
+@bp.post("/opinions/<int:opinion_id>/recur")
+@login_required
+def recur(opinion_id: int):
+    """The problem came back: a new suggestion of this opinion following the closed one."""
+    db = get_db()
+    current = scope()
+    found(current.opinion(db, opinion_id))
+    closed = request.form.get("suggestion", type=int) or 0
+    try:
+        new = recurrence.reopen(
+            db,
+            current,
+            opinion_id,
+            closed,
+            dict(categories()),
+            current_app.config["FEEDBACK_TIER_DAYS"],
+        )
+    except suggestions.Missing:
+        abort(404)
+    except suggestions.SuggestionError as error:
+        return render_template("admin/message.html", message=str(error)), 409
+    return redirect(url_for("suggestions.show", suggestion_id=new), 303)
+
+
 @bp.get("/opinions/<int:opinion_id>")
 @login_required
 def opinion(opinion_id: int):
@@ -163,6 +188,7 @@ def _opinion_page(db, row: dict, forms: dict, revealed: bool = False):
         db, current_app.config["FEEDBACK_DATABASE"], row["town"], row["id"]
     )
     merged_into = suggestions.of_opinion(db, row["id"])
+    again = recurrence.closed_like(db, scope(), similar or []) if row["status"] == "new" else []
     overdue = bool(merged_into) and suggestions.is_overdue(merged_into, clock.now().date())
     return render_template(
         "admin/opinion.html",
@@ -174,6 +200,7 @@ def _opinion_page(db, row: dict, forms: dict, revealed: bool = False):
         category_hint=hint if hint != row["category"] else None,
         revealed=revealed,
         merged_into=merged_into,
+        again=again,
         overdue=overdue,
         categories=dict(categories()),
         statuses=labels.OPINION_STATUSES,

@@ -13,6 +13,7 @@ from feedback import (
     handover,
     labels,
     merging,
+    recurrence,
     suggestion_list,
     suggestion_text,
     suggestions,
@@ -211,6 +212,7 @@ def _page(db, suggestion: dict, status: int = 200, **forms):
         )
     )
     stations = sorted({o["station_name"] for o in linked})
+    recurring = recurrence.linked(db, scope(), suggestion)
     return render_template(
         "admin/suggestion.html",
         suggestion=suggestion,
@@ -218,6 +220,7 @@ def _page(db, suggestion: dict, status: int = 200, **forms):
         edit_form=edit,
         linked=linked,
         stations=stations,
+        recurring=recurring,
         handling=handling,
         note_form=forms.get("note") or NoteForm(formdata=None),
         advance_form=forms.get("advance") or AdvanceForm(formdata=None),
