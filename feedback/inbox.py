@@ -30,6 +30,7 @@ class Filters:
     date_from: date | None = None
     date_to: date | None = None
     with_photos: bool = False
+    rating: str | None = None  # the villager's verdict on the answer (满意 / 基本满意 / 不满意)
     q: str = ""
     page: int = 1
 
@@ -42,6 +43,7 @@ class Filters:
             "from": self.date_from,
             "to": self.date_to,
             "photos": "1" if self.with_photos else None,
+            "rating": self.rating,
             "q": self.q or None,
             "page": self.page if self.page > 1 else None,
         }
@@ -81,6 +83,9 @@ def _conditions(scope: Access, filters: Filters) -> tuple[list[str], list]:
         params.append((filters.date_to + timedelta(days=1)).isoformat())
     if filters.with_photos:
         where.append("exists (select 1 from photos p where p.opinion_id = o.id)")
+    if filters.rating:
+        where.append("o.rating = ?")
+        params.append(filters.rating)
     return where, params
 
 
@@ -118,7 +123,7 @@ def _phrase(text: str) -> str:
 
 def _stored_counts(db: Database, scope: Access, filters: Filters) -> dict[str, int] | None:
     """Counts per status from opinion_counts, when the filters are ones it keeps."""
-    if filters.date_from or filters.date_to or filters.with_photos:
+    if filters.date_from or filters.date_to or filters.with_photos or filters.rating:
         return None
     where, params = ["1"], []
     if scope.town is not None:
@@ -161,6 +166,7 @@ def _walks_by_date(db: Database, scope: Access, filters: Filters, total: int, of
     counts can. The newest id stands in for the number of opinions of every town.
     """
     narrowed = filters.status or filters.station_id or filters.category or filters.with_photos
+    narrowed = narrowed or filters.rating
     if scope.town is None or narrowed or filters.date_from or filters.date_to or not total:
         return False
     everyone = db.execute("select max(id) from opinions").fetchone()[0] or 0

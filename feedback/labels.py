@@ -58,6 +58,7 @@ AUDIT_ACTIONS = {
     "suggestion.edit": "修改标题内容",
     "suggestion.status": "改状态",
     "suggestion.note": "记录进展",
+    "suggestion.recur": "问题再次出现",
     "station.add": "添加站点",
     "station.import": "导入站点",
     "station.enable": "启用站点",
@@ -88,6 +89,8 @@ AUDIT_FIELDS = {
     "note": "进展",
     "rating": "评价",
     "reason": "理由",
+    "follows": "接续此前的建议",
+    "followed_by": "再次出现,新建建议",
     "role": "角色",
     "town": "镇街",
 }

@@ -227,19 +227,25 @@ class AlreadyHandled(OpinionError):
     """Someone (another clerk, or the same one tapping twice) got there first."""
 
 
-def rate(db: Database, opinion: dict, rating: str) -> None:
+REASON_MAX = 500
+
+
+def rate(db: Database, opinion: dict, rating: str, reason: str | None = None) -> None:
     """A villager's verdict on their answer: once, and only when there is an answer to rate
     (a direct one, or that of the closed suggestion behind it). The condition is part of the
-    UPDATE, so of two taps exactly one rates and is logged; the other gets AlreadyHandled."""
+    UPDATE, so of two taps exactly one rates and is logged; the other gets AlreadyHandled.
+    A reason is kept with 不满意 only: it says which answer to go back to."""
     if rating not in RATINGS:
         raise ValueError(rating)
+    reason = (reason or "").strip()[:REASON_MAX] if rating == "不满意" else ""
     with write_transaction(db):
         rated = db.execute(
-            "update opinions set rating = ?, rated_at = ? where id = ? and rating is null "
+            "update opinions set rating = ?, rating_reason = ?, rated_at = ? "
+            "where id = ? and rating is null "
             "and (status = 'answered' or exists (select 1 from suggestion_opinions so "
             "join suggestions s on s.id = so.suggestion_id "
             "where so.opinion_id = opinions.id and s.status = '已办结'))",
-            [rating, clock.stamp(), opinion["id"]],
+            [rating, reason or None, clock.stamp(), opinion["id"]],
         ).rowcount
         if not rated:
             row = _one(db, "select rating from opinions where id = ?", opinion["id"])
@@ -247,7 +253,12 @@ def rate(db: Database, opinion: dict, rating: str) -> None:
                 raise AlreadyHandled("这条答复已经评价过了,感谢您的反馈")
             raise AlreadyHandled("还没有答复,暂时不能评价")
         audit.record(
-            db, "villager", "opinion.rate", "opinion", opinion["id"], after={"rating": rating}
+            db,
+            "villager",
+            "opinion.rate",
+            "opinion",
+            opinion["id"],
+            after={"rating": rating, **({"reason": reason} if reason else {})},
         )
 
 

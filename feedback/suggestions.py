@@ -12,7 +12,6 @@ view that forgot a lookup, or two clerks racing, cannot act outside the rules.
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import date, timedelta
 
 from sqlite_utils import Database
@@ -21,7 +20,7 @@ from feedback import audit, clock, departments
 from feedback.access import Access
 from feedback.db import write_transaction
 from feedback.labels import CLOSED, NEXT_STATUS
-from feedback.suggestion_text import COUNT_LINE, TEXT_FIELDS
+from feedback.suggestion_text import TEXT_FIELDS
 
 
 class SuggestionError(ValueError):
@@ -40,27 +39,6 @@ class Stale(SuggestionError):
 MIXED_TOWNS = "不同镇的意见不能合并成一件建议:每件建议只含本镇群众的意见"
 
 
-def draft(opinions: list[dict], category_labels: dict[str, str]) -> dict:
-    """Title, body and category proposed from the opinions being merged (all editable).
-
-    The title is what every villager behind the suggestion reads on their status page, so it
-    is built from the category and the places, never from one villager's words; the body,
-    which only staff read, lists the opinions themselves.
-    """
-    if len({o.get("town") for o in opinions}) > 1:
-        raise SuggestionError(MIXED_TOWNS)
-    category = Counter(o["category"] for o in opinions).most_common(1)[0][0]
-    label = category_labels.get(category, category)
-    places = list(dict.fromkeys(o.get("village") or o.get("town") or "本镇" for o in opinions))
-    place = "、".join(places) if len(places) <= 3 else f"{places[0]}等 {len(places)} 处"
-    title = f"关于{place}的{label}问题"
-    if len(title) > 60:
-        title = f"关于{places[0]}等地的{label}问题"[:60]
-    lines = [f"{i}. {o['body']}({o.get('station_name', '')})" for i, o in enumerate(opinions, 1)]
-    body = COUNT_LINE.format(len(opinions)) + "\n" + "\n".join(lines)
-    return {"title": title, "body": body, "category": category}
-
-
 def deadline_for(tier: str, start: date, tier_days: dict[str, int]) -> str:
     return (start + timedelta(days=tier_days[tier])).isoformat()
 
@@ -73,38 +51,46 @@ def create(
     The town is that of the opinions, which must all be in the user's scope and of one town:
     a suggestion is handled by one town's people's congress and read by its clerk only.
     """
+    with write_transaction(db):
+        return insert(db, access, opinion_ids, fields, tier_days)
+
+
+def insert(
+    db: Database, access: Access, opinion_ids: list[int], fields: dict, tier_days: dict
+) -> int:
+    """create() inside the caller's transaction: several suggestions made at once (each
+    opinion its own, feedback.merging) stand or fall together."""
     ids = list(dict.fromkeys(opinion_ids))
     if not ids:
         raise SuggestionError("请至少选一条意见")
     now = clock.now()
-    with write_transaction(db):
-        town = _town_of(db, access, ids)
-        seq = db.execute(
-            "select coalesce(max(seq), 0) + 1 from suggestions where town = ? and year = ?",
-            [town, now.year],
-        ).fetchone()[0]
-        number = f"{town}-{now.year}-{seq:04d}"
-        suggestion_id = db.execute(
-            "insert into suggestions (town, year, seq, number, title, body, category, tier, "
-            "deadline, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                town,
-                now.year,
-                seq,
-                number,
-                fields["title"],
-                fields["body"],
-                fields["category"],
-                fields["tier"],
-                deadline_for(fields["tier"], now.date(), tier_days),
-                clock.stamp(now),
-            ],
-        ).lastrowid
-        created = {"number": number, "opinions": ids}
-        audit.record(
-            db, access.username, "suggestion.create", "suggestion", suggestion_id, after=created
-        )
-        _link(db, access, suggestion_id, ids)
+    town = _town_of(db, access, ids)
+    seq = db.execute(
+        "select coalesce(max(seq), 0) + 1 from suggestions where town = ? and year = ?",
+        [town, now.year],
+    ).fetchone()[0]
+    number = f"{town}-{now.year}-{seq:04d}"
+    suggestion_id = db.execute(
+        "insert into suggestions (town, year, seq, number, title, body, category, tier, "
+        "deadline, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            town,
+            now.year,
+            seq,
+            number,
+            fields["title"],
+            fields["body"],
+            fields["category"],
+            fields["tier"],
+            deadline_for(fields["tier"], now.date(), tier_days),
+            clock.stamp(now),
+        ],
+    ).lastrowid
+    created = {"number": number, "opinions": ids}
+    audit.record(
+        db, access.username, "suggestion.create", "suggestion", suggestion_id, after=created
+    )
+    _link(db, access, suggestion_id, ids)
     return suggestion_id
 
 
@@ -234,33 +220,44 @@ def update(
     -> after, compared with the row as it is inside the transaction. A department typed by
     name is picked from the list (or added to it) in the same transaction; a retired one is
     refused (departments.choose)."""
-    where, params = access.where("suggestions")
     with write_transaction(db):
-        current = access.suggestion(db, suggestion_id)
-        if current is None:
-            raise Missing("找不到这件建议")
-        if current["status"] == CLOSED:
-            raise SuggestionError("已办结的建议不能再修改交办信息")
-        if department:
-            chosen = departments.choose(db, department, access.username, current["department_id"])
-            changes = dict(changes, department_id=chosen)
-        changes = {k: v for k, v in changes.items() if current.get(k) != v}
-        if not changes:
-            return
-        assignments = ", ".join(f"{key} = ?" for key in changes)
-        db.execute(
-            f"update suggestions set {assignments} where id = ? and status != ? and {where}",
-            [*changes.values(), suggestion_id, CLOSED, *params],
-        )
-        audit.record(
-            db,
-            access.username,
-            "suggestion.update",
-            "suggestion",
-            suggestion_id,
-            before={k: current.get(k) for k in changes},
-            after=changes,
-        )
+        update_in(db, access, suggestion_id, changes, department)
+
+
+def update_in(
+    db: Database,
+    access: Access,
+    suggestion_id: int,
+    changes: dict,
+    department: str | None = None,
+) -> None:
+    """update() inside the caller's transaction (feedback.handling)."""
+    where, params = access.where("suggestions")
+    current = access.suggestion(db, suggestion_id)
+    if current is None:
+        raise Missing("找不到这件建议")
+    if current["status"] == CLOSED:
+        raise SuggestionError("已办结的建议不能再修改交办信息")
+    if department:
+        chosen = departments.choose(db, department, access.username, current["department_id"])
+        changes = dict(changes, department_id=chosen)
+    changes = {k: v for k, v in changes.items() if current.get(k) != v}
+    if not changes:
+        return
+    assignments = ", ".join(f"{key} = ?" for key in changes)
+    db.execute(
+        f"update suggestions set {assignments} where id = ? and status != ? and {where}",
+        [*changes.values(), suggestion_id, CLOSED, *params],
+    )
+    audit.record(
+        db,
+        access.username,
+        "suggestion.update",
+        "suggestion",
+        suggestion_id,
+        before={k: current.get(k) for k in changes},
+        after=changes,
+    )
 
 
 def edit(
@@ -302,6 +299,14 @@ def advance(
     """Move from the status the clerk saw (`expected`) to the next; closing (已办结) needs the
     final answer and sends it back. The move happens only if the suggestion is still in that
     status, so of two clerks (or a double tap) exactly one moves it, by one step."""
+    with write_transaction(db):
+        return advance_in(db, access, suggestion_id, expected, answer)
+
+
+def advance_in(
+    db: Database, access: Access, suggestion_id: int, expected: str, answer: str | None = None
+) -> str:
+    """advance() inside the caller's transaction (feedback.handling)."""
     new = NEXT_STATUS.get(expected)
     if new is None:
         raise SuggestionError("已办结的建议不能再改状态")
@@ -318,53 +323,50 @@ def advance(
     sql = f"update suggestions set {assignments} where id = ? and status = ? and {where}"
     if new == "已交办":
         sql += " and department_id is not null"
-    with write_transaction(db):
-        moved = db.execute(sql, [*changes.values(), suggestion_id, expected, *params]).rowcount
-        if not moved:
-            current = access.suggestion(db, suggestion_id)
-            if current is None:
-                raise Missing("找不到这件建议")
-            if current["status"] != expected:
-                raise Stale(
-                    f"这件建议刚刚已经是“{current['status']}”了(可能是别人处理的),请刷新页面"
-                )
-            raise SuggestionError("请先选定承办单位再交办")
-        audit.record(
-            db,
-            access.username,
-            "suggestion.status",
-            "suggestion",
-            suggestion_id,
-            before={"status": expected},
-            after=changes,
+    moved = db.execute(sql, [*changes.values(), suggestion_id, expected, *params]).rowcount
+    if not moved:
+        current = access.suggestion(db, suggestion_id)
+        if current is None:
+            raise Missing("找不到这件建议")
+        if current["status"] != expected:
+            raise Stale(f"这件建议刚刚已经是“{current['status']}”了(可能是别人处理的),请刷新页面")
+        raise SuggestionError("请先选定承办单位再交办")
+    audit.record(
+        db,
+        access.username,
+        "suggestion.status",
+        "suggestion",
+        suggestion_id,
+        before={"status": expected},
+        after=changes,
+    )
+    if new == CLOSED:
+        db.execute(
+            "update opinions set answer = ?, answered_at = ? where id in "
+            "(select opinion_id from suggestion_opinions where suggestion_id = ?)",
+            [answer.strip(), now, suggestion_id],
         )
-        if new == CLOSED:
-            db.execute(
-                "update opinions set answer = ?, answered_at = ? where id in "
-                "(select opinion_id from suggestion_opinions where suggestion_id = ?)",
-                [answer.strip(), now, suggestion_id],
-            )
     return new
 
 
 def add_note(db: Database, access: Access, suggestion_id: int, body: str) -> None:
-    where, params = access.where("s")
     with write_transaction(db):
-        added = db.execute(
-            "insert into suggestion_notes (suggestion_id, body, author, created_at) "
-            f"select s.id, ?, ?, ? from suggestions s where s.id = ? and {where}",
-            [body, access.username, clock.stamp(), suggestion_id, *params],
-        ).rowcount
-        if not added:
-            raise Missing("找不到这件建议")
-        audit.record(
-            db,
-            access.username,
-            "suggestion.note",
-            "suggestion",
-            suggestion_id,
-            after={"note": body},
-        )
+        add_note_in(db, access, suggestion_id, body)
+
+
+def add_note_in(db: Database, access: Access, suggestion_id: int, body: str) -> None:
+    """add_note() inside the caller's transaction (feedback.handling)."""
+    where, params = access.where("s")
+    added = db.execute(
+        "insert into suggestion_notes (suggestion_id, body, author, created_at) "
+        f"select s.id, ?, ?, ? from suggestions s where s.id = ? and {where}",
+        [body, access.username, clock.stamp(), suggestion_id, *params],
+    ).rowcount
+    if not added:
+        raise Missing("找不到这件建议")
+    audit.record(
+        db, access.username, "suggestion.note", "suggestion", suggestion_id, after={"note": body}
+    )
 
 
 def of_opinion(db: Database, opinion_id: int) -> dict | None:

@@ -184,20 +184,26 @@ def test_clerk_merges_a_similar_group_handles_it_then_the_villager_rates(
     page.click("text=相似分组")
     group = page.locator("form.group", has_text="村口路灯坏了三个月")
     assert "我们村路口的灯一直不亮" in group.inner_text()
-    group.locator("button[type=submit]").click()
-    page.fill("#title", "六龙村路灯不亮")
-    page.select_option("#tier", "微事")
-    page.click("#create")
+    group.locator("button[value=new]").click()
+    page.click("#notice a")
     assert "背后的 2 条群众意见" in page.locator("main").inner_text()
+    page.click("#edit-card summary")
+    page.fill("#e-title", "六龙村路灯不亮")
+    page.click("#edit button[type=submit]")
+    # One form from here on: each step saves what was typed and moves on in one page load.
+    page.select_option("#tier", "微事")
     page.fill("#department", "镇城建办")
     page.fill("#deputies", "王代表")
-    page.click("#handling button[type=submit]")
-    page.click("#advance button[type=submit]")  # 已交办
-    page.fill("#note", "已联系供电所,灯具在路上")
-    page.click("#notes button[type=submit]")
-    page.click("#advance button[type=submit]")  # 办理中
+    page.click("#save-advance")  # 已交办
+    assert "已交办 · 微事" in page.locator("#facts").inner_text()
+    page.fill("#progress", "已联系供电所,灯具在路上")
+    page.click("#save-advance")  # 办理中
+    assert "已联系供电所,灯具在路上" in page.locator("#notes").inner_text()
+    page.click("#save-advance")  # 已办结 without an answer: refused, nothing stored
+    assert "办结需要填写最终答复" in page.locator("main").inner_text()
+    assert "办理中" in page.locator("#facts").inner_text()
     page.fill("#answer", "村口三盏路灯已于本周修好")
-    page.click("#advance button[type=submit]")  # 已办结
+    page.click("#save-advance")  # 已办结
     assert "已办结" in page.locator("#facts").inner_text()
 
     phone.goto(f"{live_server}/t/{receipts[1]}")

@@ -15,6 +15,7 @@ def init_app(app: Flask) -> None:
     from feedback.web import (
         auth,
         departments,
+        groups,
         home,
         hooks,
         imports,
@@ -36,6 +37,7 @@ def init_app(app: Flask) -> None:
         reports,
         imports,
         opinions,
+        groups,
         stations,
         suggestions,
         users,

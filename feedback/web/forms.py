@@ -73,3 +73,8 @@ class RatingForm(FlaskForm):
         choices=[SelectChoice(r) for r in RATINGS],
         validators=[DataRequired("请选择:满意、基本满意或不满意")],
     )
+    reason = TextAreaField(
+        "如果不满意,请说说原因(可不填)",
+        filters=[clean_text],
+        validators=[Length(max=500, message="最多 500 字")],
+    )

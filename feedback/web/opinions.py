@@ -24,6 +24,7 @@ from feedback import (
     inbox,
     labels,
     opinions,
+    recurrence,
     similar_opinions,
     suggestions,
 )
@@ -71,6 +72,7 @@ def _filters() -> inbox.Filters:
         date_from=_date("from"),
         date_to=_date("to"),
         with_photos=args.get("photos") == "1",
+        rating=args.get("rating") if args.get("rating") in labels.RATINGS else None,
         q=(args.get("q") or "").strip()[:100],
         page=max(1, _number("page", 1, inbox.LAST_PAGE, "没有这一页,请回到第一页") or 1),
     )
@@ -91,6 +93,7 @@ def inbox_view():
         overdue=suggestions.overdue_ids(open_suggestions),
         categories=dict(categories()),
         statuses=labels.OPINION_STATUSES,
+        ratings=labels.RATINGS,
     )
 
 
@@ -129,6 +132,30 @@ def act(opinion_id: int, action: str):
     return _opinion_page(db, row, forms), 400
 
 
+@bp.post("/opinions/<int:opinion_id>/recur")
+@login_required
+def recur(opinion_id: int):
+    """The problem came back: a new suggestion of this opinion following the closed one."""
+    db = get_db()
+    current = scope()
+    found(current.opinion(db, opinion_id))
+    closed = request.form.get("suggestion", type=int) or 0
+    try:
+        new = recurrence.reopen(
+            db,
+            current,
+            opinion_id,
+            closed,
+            dict(categories()),
+            current_app.config["FEEDBACK_TIER_DAYS"],
+        )
+    except suggestions.Missing:
+        abort(404)
+    except suggestions.SuggestionError as error:
+        return render_template("admin/message.html", message=str(error)), 409
+    return redirect(url_for("suggestions.show", suggestion_id=new), 303)
+
+
 @bp.get("/opinions/<int:opinion_id>")
 @login_required
 def opinion(opinion_id: int):
@@ -161,6 +188,7 @@ def _opinion_page(db, row: dict, forms: dict, revealed: bool = False):
         db, current_app.config["FEEDBACK_DATABASE"], row["town"], row["id"]
     )
     merged_into = suggestions.of_opinion(db, row["id"])
+    again = recurrence.closed_like(db, scope(), similar or []) if row["status"] == "new" else []
     overdue = bool(merged_into) and suggestions.is_overdue(merged_into, clock.now().date())
     return render_template(
         "admin/opinion.html",
@@ -172,26 +200,11 @@ def _opinion_page(db, row: dict, forms: dict, revealed: bool = False):
         category_hint=hint if hint != row["category"] else None,
         revealed=revealed,
         merged_into=merged_into,
+        again=again,
         overdue=overdue,
         categories=dict(categories()),
         statuses=labels.OPINION_STATUSES,
         **forms,
-    )
-
-
-@bp.get("/groups")
-@login_required
-def groups():
-    """Pending opinions grouped by likely problem, each group one click from a suggestion."""
-    db = get_db()
-    current = scope()
-    towns = [current.town] if current.town else sorted({s["town"] for s in current.stations(db)})
-    town = request.args.get("town") if request.args.get("town") in towns else None
-    town = town or (towns[0] if towns else None)
-    database = current_app.config["FEEDBACK_DATABASE"]
-    groups = similar_opinions.pending_groups(db, database, town) if town else []
-    return render_template(
-        "admin/groups.html", groups=groups, town=town, towns=towns, categories=dict(categories())
     )
 
 

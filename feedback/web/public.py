@@ -280,7 +280,7 @@ def status(receipt: str):
             abort(409)
         if form.validate():
             try:
-                opinions.rate(db, opinion, form.rating.data)
+                opinions.rate(db, opinion, form.rating.data, form.reason.data)
             except opinions.AlreadyHandled:
                 abort(409)  # a second tap lost the race: rated once
             return redirect(url_for("public.status", receipt=canonical), 303)

@@ -106,6 +106,12 @@ class HandlingForm(FlaskForm):
     deputies = StringField(
         "责任代表", filters=[clean_line], validators=[Length(max=100, message="最多 100 字")]
     )
+    progress = TextAreaField(
+        "办理进展(可不填)",
+        filters=[clean_text],
+        validators=[Length(max=1000, message="最多 1000 字")],
+    )
+    answer = TextAreaField("最终答复(办结时必填,会送达每一位提意见的村民)", filters=[clean_text])
 
     def validate_deadline(self, field: StringField) -> None:
         from datetime import date

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from wtforms.fields.choices import SelectChoice
 
-from feedback import audit, clock, departments, labels, suggestion_text, suggestions
+from feedback import (
+    audit,
+    clock,
+    departments,
+    handling,
+    handover,
+    labels,
+    merging,
+    recurrence,
+    suggestion_list,
+    suggestion_text,
+    suggestions,
+)
 from feedback.context import categories, get_db
 from feedback.web.auth import login_required
 from feedback.web.pages import found, scope
@@ -41,13 +51,56 @@ def _suggestion_form(formdata=None, form_class=SuggestionForm, prefix="", **data
     return form
 
 
+def _filters() -> suggestion_list.Filters:
+    args = request.args
+    department = args.get("department", "")
+    page = args.get("page", "")
+    return suggestion_list.Filters(
+        status=args.get("status") or None,
+        tier=args.get("tier") or None,
+        category=args.get("category") or None,
+        department_id=int(department) if department.isdecimal() and len(department) < 18 else None,
+        overdue=args.get("overdue") == "1",
+        rating=args.get("rating") or None,
+        q=(args.get("q") or "").strip()[:100],
+        page=int(page) if page.isdecimal() and len(page) < 15 else 1,
+    )
+
+
 @bp.get("/", endpoint="index")
 @login_required
 def index():
-    rows = scope().suggestions(get_db())
+    """The list, filtered and paged, with 批量交办 of the ticked 待交办 ones."""
+    db = get_db()
+    current = scope()
+    result = suggestion_list.page(db, current, _filters())
     return render_template(
-        "admin/suggestions.html", rows=rows, overdue=suggestions.overdue_ids(rows)
+        "admin/suggestions.html",
+        result=result,
+        overdue=suggestions.overdue_ids(result.rows),
+        statuses=labels.SUGGESTION_STATUSES,
+        tiers=labels.TIERS,
+        ratings=labels.RATINGS,
+        categories=dict(categories()),
+        used=suggestion_list.departments_used(db, current),
+        departments=departments.active_names(db),
     )
+
+
+@bp.post("/hand-over")
+@login_required
+def hand_over():
+    db = get_db()
+    ids = _ids(request.form.getlist("ids"))
+    try:
+        count = handover.hand_over(db, scope(), ids, request.form.get("department", ""))
+    except suggestions.Missing:
+        return _message("找不到勾选的建议,可能不在您的范围内", 404)
+    except (suggestions.SuggestionError, departments.DepartmentError) as error:
+        return _message(str(error), 409 if isinstance(error, suggestions.Stale) else 400)
+    back = _back()
+    joiner = "&" if "?" in back else "?"
+    return redirect(f"{back}{joiner}handed={count}", 303)
 
 
 def _refused(error: suggestions.SuggestionError, status: int = 409):
@@ -99,7 +152,7 @@ def merge():
         pending, handled = suggestion_text.still_pending(chosen)
         if not pending:
             return _message(suggestion_text.all_handled_message(handled), 409)
-        proposal = suggestions.draft(pending, dict(categories()))
+        proposal = merging.draft(pending, dict(categories()))
     except suggestions.SuggestionError as error:
         return _refused(error)
     form = _suggestion_form(None, opinion_ids=",".join(str(o["id"]) for o in pending), **proposal)
@@ -159,6 +212,7 @@ def _page(db, suggestion: dict, status: int = 200, **forms):
         )
     )
     stations = sorted({o["station_name"] for o in linked})
+    recurring = recurrence.linked(db, scope(), suggestion)
     return render_template(
         "admin/suggestion.html",
         suggestion=suggestion,
@@ -166,6 +220,7 @@ def _page(db, suggestion: dict, status: int = 200, **forms):
         edit_form=edit,
         linked=linked,
         stations=stations,
+        recurring=recurring,
         handling=handling,
         note_form=forms.get("note") or NoteForm(formdata=None),
         advance_form=forms.get("advance") or AdvanceForm(formdata=None),
@@ -190,26 +245,40 @@ def show(suggestion_id: int):
 @bp.post("/<int:suggestion_id>/handling")
 @login_required
 def set_handling(suggestion_id: int):
+    """The page's one form: its fields saved, and with 保存并… the next status too, all or
+    nothing (feedback.handling)."""
     db = get_db()
     current = scope()
     suggestion = found(current.suggestion(db, suggestion_id))
     form = HandlingForm()
     if not form.validate_on_submit():
         return _page(db, suggestion, 400, handling=form)
-    changes = {"tier": form.tier.data, "deputies": form.deputies.data or ""}
-    if form.tier.data != suggestion["tier"] and form.deadline.data == suggestion["deadline"]:
-        start = date.fromisoformat(suggestion["created_at"][:10])
-        tier_days = current_app.config["FEEDBACK_TIER_DAYS"]
-        changes["deadline"] = suggestions.deadline_for(form.tier.data, start, tier_days)
-    elif form.deadline.data:
-        changes["deadline"] = form.deadline.data
+    # The status the clerk saw when the page was drawn: a double tap moves it one step only.
+    expected = request.form.get("expected")
+    if expected not in labels.SUGGESTION_STATUSES:
+        expected = suggestion["status"]
+    tier_days = current_app.config["FEEDBACK_TIER_DAYS"]
+    changes = handling.changes_for(
+        suggestion, form.tier.data, form.deadline.data, form.deputies.data, tier_days
+    )
     try:
-        suggestions.update(db, current, suggestion_id, changes, form.department.data)
+        handling.save(
+            db,
+            current,
+            dict(suggestion, status=expected),
+            changes,
+            form.department.data,
+            form.progress.data or "",
+            advance=request.form.get("then") == "advance",
+            answer=form.answer.data,
+        )
     except departments.DepartmentError as error:
         form.department.errors.append(str(error))
         return _page(db, suggestion, 400, handling=form)
-    except suggestions.SuggestionError as error:
+    except (suggestions.Stale, suggestions.Missing) as error:
         return _refused(error)
+    except suggestions.SuggestionError as error:
+        return _page(db, suggestion, 400, handling=form, error=str(error))
     return redirect(url_for("suggestions.show", suggestion_id=suggestion_id), 303)
 
 

@@ -1,0 +1,413 @@
+"""The migrations 0001-0013, as they were applied: bodies only, registered in this order
+by feedback.schema (which owns the framework and the numbering). Never edit one: add the
+next number in feedback.schema.
+
+The first lays down the whole domain of PRODUCT.md so that later features add columns rather
+than reshape tables:
+
+- stations: where posters hang; town is a plain name, the unit of a clerk's scope.
+- opinions: one villager's submission; channel says where it came from (form, paper...);
+  the receipt code is what the villager keeps; submission_token makes a repeated POST
+  return the first opinion.
+- photos: re-encoded images of an opinion, stored under generated names.
+- suggestions / suggestion_opinions: a formal item and the opinions merged into it. The
+  link table never moves or rewrites an opinion, and an opinion is in at most one
+  suggestion.
+- departments, users, audit_log: handling offices, staff accounts, who did what.
+- heartbeat: one row /healthz rewrites to prove the database takes writes.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from sqlite_utils import Database
+
+from feedback.labels import STATION_KINDS
+
+
+def initial(db: Database) -> None:
+    kinds = ", ".join(f"'{k}'" for k in STATION_KINDS)
+    run_script(
+        db,
+        f"""
+        CREATE TABLE stations (
+            id INTEGER PRIMARY KEY,
+            code TEXT NOT NULL UNIQUE,
+            name TEXT NOT NULL,
+            town TEXT NOT NULL,
+            village TEXT NOT NULL DEFAULT '',
+            kind TEXT NOT NULL DEFAULT '其他' CHECK (kind IN ({kinds})),
+            address TEXT NOT NULL DEFAULT '',
+            active INTEGER NOT NULL DEFAULT 1,
+            created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%S', 'now'))
+        );
+        CREATE INDEX stations_town ON stations (town, active);
+
+        CREATE TABLE opinions (
+            id INTEGER PRIMARY KEY,
+            receipt TEXT NOT NULL UNIQUE,
+            station_id INTEGER NOT NULL REFERENCES stations (id),
+            body TEXT NOT NULL,
+            category TEXT NOT NULL,
+            name TEXT,
+            phone TEXT,
+            consent INTEGER NOT NULL DEFAULT 0,
+            channel TEXT NOT NULL DEFAULT 'form',
+            collected_by TEXT,
+            status TEXT NOT NULL DEFAULT 'new'
+                CHECK (status IN ('new', 'merged', 'answered', 'rejected', 'spam')),
+            answer TEXT,
+            answered_at TEXT,
+            reject_reason TEXT,
+            rating TEXT CHECK (rating IN ('满意', '基本满意', '不满意')),
+            rated_at TEXT,
+            submission_token TEXT UNIQUE,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX opinions_station_created ON opinions (station_id, created_at);
+        CREATE INDEX opinions_status ON opinions (status, created_at);
+
+        CREATE TABLE photos (
+            id INTEGER PRIMARY KEY,
+            opinion_id INTEGER NOT NULL REFERENCES opinions (id),
+            filename TEXT NOT NULL UNIQUE,
+            width INTEGER NOT NULL,
+            height INTEGER NOT NULL,
+            bytes INTEGER NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX photos_opinion ON photos (opinion_id);
+
+        CREATE TABLE departments (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            active INTEGER NOT NULL DEFAULT 1
+        );
+
+        CREATE TABLE suggestions (
+            id INTEGER PRIMARY KEY,
+            town TEXT NOT NULL,
+            year INTEGER NOT NULL,
+            seq INTEGER NOT NULL,
+            number TEXT NOT NULL UNIQUE,
+            title TEXT NOT NULL,
+            body TEXT NOT NULL,
+            category TEXT NOT NULL,
+            tier TEXT NOT NULL DEFAULT '一般' CHECK (tier IN ('微事', '一般', '重大')),
+            status TEXT NOT NULL DEFAULT '待交办'
+                CHECK (status IN ('待交办', '已交办', '办理中', '已办结')),
+            department_id INTEGER REFERENCES departments (id),
+            deputies TEXT NOT NULL DEFAULT '',
+            deadline TEXT,
+            assigned_at TEXT,
+            closed_at TEXT,
+            answer TEXT,
+            created_at TEXT NOT NULL,
+            UNIQUE (town, year, seq)
+        );
+        CREATE INDEX suggestions_town_status ON suggestions (town, status);
+
+        CREATE TABLE suggestion_opinions (
+            opinion_id INTEGER PRIMARY KEY REFERENCES opinions (id),
+            suggestion_id INTEGER NOT NULL REFERENCES suggestions (id),
+            added_at TEXT NOT NULL
+        );
+        CREATE INDEX suggestion_opinions_suggestion ON suggestion_opinions (suggestion_id);
+
+        CREATE TABLE suggestion_notes (
+            id INTEGER PRIMARY KEY,
+            suggestion_id INTEGER NOT NULL REFERENCES suggestions (id),
+            body TEXT NOT NULL,
+            author TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+
+        CREATE TABLE users (
+            id INTEGER PRIMARY KEY,
+            username TEXT NOT NULL UNIQUE,
+            password_hash TEXT NOT NULL,
+            role TEXT NOT NULL CHECK (role IN ('admin', 'clerk')),
+            town TEXT,
+            active INTEGER NOT NULL DEFAULT 1,
+            created_at TEXT NOT NULL,
+            CHECK (role = 'admin' OR town IS NOT NULL)
+        );
+
+        CREATE TABLE audit_log (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%S', 'now')),
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            object_type TEXT NOT NULL,
+            object_id TEXT,
+            detail TEXT NOT NULL DEFAULT '{{}}'
+        );
+        CREATE INDEX audit_log_object ON audit_log (object_type, object_id);
+
+        CREATE TABLE heartbeat (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            at TEXT NOT NULL
+        );
+        """,
+    )
+
+
+def run_script(db: Database, script: str) -> None:
+    """Run statements one by one: executescript() would COMMIT the migration's transaction."""
+    statement = ""
+    for line in script.splitlines(keepends=True):
+        statement += line
+        if sqlite3.complete_statement(statement):
+            db.execute(statement)
+            statement = ""
+
+
+def rate_counters(db: Database) -> None:
+    run_script(
+        db,
+        """
+        CREATE TABLE rate_counters (
+            bucket TEXT NOT NULL,
+            window INTEGER NOT NULL,
+            count INTEGER NOT NULL,
+            PRIMARY KEY (bucket, window)
+        ) WITHOUT ROWID;
+        """,
+    )
+
+
+def opinion_imports(db: Database) -> None:
+    """Opinions gathered offline (paper forms, market stalls, home visits) arrive in files;
+    each file is recorded once per station so the same file is not imported twice."""
+    run_script(
+        db,
+        """
+        CREATE TABLE opinion_imports (
+            id INTEGER PRIMARY KEY,
+            station_id INTEGER NOT NULL REFERENCES stations (id),
+            sha256 TEXT NOT NULL,
+            filename TEXT NOT NULL,
+            rows INTEGER NOT NULL,
+            channel TEXT NOT NULL,
+            collected_by TEXT,
+            actor TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX opinion_imports_station_sha ON opinion_imports (station_id, sha256);
+        ALTER TABLE opinions ADD COLUMN import_id INTEGER REFERENCES opinion_imports (id);
+        CREATE INDEX opinions_import ON opinions (import_id);
+        """,
+    )
+
+
+def opinion_search(db: Database) -> None:
+    """Full-text search over opinion text. The trigram tokenizer finds any substring of three
+    or more characters in Chinese text without a word segmenter; shorter queries (路灯) fall
+    back to LIKE within the clerk's filters (see feedback.inbox)."""
+    db["opinions"].enable_fts(["body"], tokenize="trigram", create_triggers=True)
+    run_script(
+        db,
+        """
+        CREATE INDEX opinions_created ON opinions (created_at);
+        CREATE INDEX opinions_category ON opinions (category, created_at);
+        """,
+    )
+
+
+def inbox_counts(db: Database) -> None:
+    """The inbox counts opinions per status within a town's stations; without these indexes
+    each count read every opinion (~90 ms at 100,000)."""
+    run_script(
+        db,
+        """
+        CREATE INDEX opinions_station_status ON opinions (station_id, status);
+        CREATE INDEX opinions_status_station ON opinions (status, station_id);
+        """,
+    )
+
+
+def inbox_at_scale(db: Database) -> None:
+    """The inbox at a million opinions (bench/triage.py), where a town holds ~190,000.
+
+    - opinion_counts keeps the number of opinions per station, status and category up to date
+      through triggers, so the status tabs cost a few rows instead of a scan of the town
+      (~35 ms at 190,000).
+    - Two covering indexes let every filter of the inbox find and order its page from the
+      index alone: per station by status then date (the default "new" view), and per station
+      by date (date ranges); they replace the narrower (station_id, status) and
+      (station_id, created_at) ones.
+    - Two-character searches (路灯) cannot use the trigram index directly: they match the
+      trigrams that begin with them, listed by the fts5vocab table, plus opinions whose text
+      ends with them, found through an index on the last two characters.
+    """
+    run_script(
+        db,
+        """
+        CREATE INDEX opinions_inbox ON opinions (station_id, status, created_at, category);
+        CREATE INDEX opinions_station_dates
+            ON opinions (station_id, created_at, status, category);
+        DROP INDEX opinions_station_status;
+        DROP INDEX opinions_station_created;
+        CREATE INDEX opinions_body_end ON opinions (lower(substr(body, -2)));
+        CREATE VIRTUAL TABLE opinions_fts_terms USING fts5vocab(opinions_fts, 'row');
+
+        CREATE TABLE opinion_counts (
+            station_id INTEGER NOT NULL,
+            status TEXT NOT NULL,
+            category TEXT NOT NULL,
+            n INTEGER NOT NULL,
+            PRIMARY KEY (station_id, status, category)
+        ) WITHOUT ROWID;
+        INSERT INTO opinion_counts (station_id, status, category, n)
+            SELECT station_id, status, category, count(*) FROM opinions GROUP BY 1, 2, 3;
+        CREATE TRIGGER opinion_counts_ai AFTER INSERT ON opinions BEGIN
+            INSERT INTO opinion_counts VALUES (new.station_id, new.status, new.category, 1)
+                ON CONFLICT DO UPDATE SET n = n + 1;
+        END;
+        CREATE TRIGGER opinion_counts_ad AFTER DELETE ON opinions BEGIN
+            UPDATE opinion_counts SET n = n - 1 WHERE station_id = old.station_id
+                AND status = old.status AND category = old.category;
+        END;
+        CREATE TRIGGER opinion_counts_au AFTER UPDATE OF station_id, status, category ON opinions
+        BEGIN
+            UPDATE opinion_counts SET n = n - 1 WHERE station_id = old.station_id
+                AND status = old.status AND category = old.category;
+            INSERT INTO opinion_counts VALUES (new.station_id, new.status, new.category, 1)
+                ON CONFLICT DO UPDATE SET n = n + 1;
+        END;
+        """,
+    )
+
+
+def report_dates(db: Database) -> None:
+    """The monthly report counts ratings and answers by the month they were given in; without
+    these it read every opinion (~90 ms for the 满意率 of a county at 100,000)."""
+    run_script(
+        db,
+        """
+        CREATE INDEX opinions_rated ON opinions (rated_at) WHERE rated_at IS NOT NULL;
+        CREATE INDEX opinions_answered ON opinions (answered_at) WHERE answered_at IS NOT NULL;
+        """,
+    )
+
+
+def sessions(db: Database) -> None:
+    """Staff sign-ins kept server-side (feedback.sessions): the signed cookie carries only a
+    random token, so logging out, a new password or a retired account ends a session for
+    good, even if its cookie was copied. Only the token's SHA-256 is stored: a leaked backup
+    holds no usable session."""
+    run_script(
+        db,
+        """
+        CREATE TABLE sessions (
+            id INTEGER PRIMARY KEY,
+            token_hash TEXT NOT NULL UNIQUE,
+            user_id INTEGER NOT NULL REFERENCES users (id),
+            created_at TEXT NOT NULL,
+            last_seen_at TEXT NOT NULL,
+            ended_at TEXT,
+            end_reason TEXT
+        );
+        CREATE INDEX sessions_user_open ON sessions (user_id) WHERE ended_at IS NULL;
+        CREATE INDEX sessions_created ON sessions (created_at);
+        """,
+    )
+
+
+def opinion_vectors(db: Database) -> None:
+    """Each opinion's sentence embedding (feedback.vectors), computed after it is stored and
+    kept here so that a restart, a new worker or a restored backup never recomputes it.
+
+    One row per opinion: int8 components (384 bytes for multilingual-e5-small), the model
+    that made them named beside them so that another model's vectors are recomputed, not
+    compared with these. The primary key is the opinion's id, so the rows are kept in id order
+    and the newest is found at once."""
+    run_script(
+        db,
+        """
+        CREATE TABLE opinion_vectors (
+            opinion_id INTEGER PRIMARY KEY REFERENCES opinions (id),
+            model TEXT NOT NULL,
+            vector BLOB NOT NULL
+        );
+        """,
+    )
+
+
+def china_stamps(db: Database) -> None:
+    """Everything staff read is China time: the audit log's and stations' column defaults
+    wrote UTC without an offset, shown raw beside China times. Those rows are rewritten as
+    China stamps with their offset, as every other timestamp is stored; new rows are written
+    so by the code (audit.record, stations)."""
+    for table, column in (("audit_log", "at"), ("stations", "created_at")):
+        db.execute(
+            f"update {table} set {column} = "
+            f"strftime('%Y-%m-%dT%H:%M:%S', {column}, '+8 hours') || '+08:00' "
+            f"where {column} not like '%+__:__' and {column} not like '%Z'"
+        )
+
+
+def suggestion_links_history(db: Database) -> None:
+    """A suggestion's history lists the opinions added to it and taken out of it, which are
+    logged on the opinions (audit.suggestion_history): an index of the suggestion named in
+    those entries finds them without reading the whole log."""
+    db.execute(
+        "CREATE INDEX audit_log_suggestion_links ON audit_log ("
+        "coalesce(json_extract(detail, '$.after.suggestion'), "
+        "json_extract(detail, '$.before.suggestion'))) "
+        "WHERE action in ('opinion.merge', 'opinion.unmerge')"
+    )
+
+
+def towns(db: Database) -> None:
+    """Towns as known things (feedback.towns): accounts name one from this table. Every
+    town of a station is known, whichever path wrote the station (the CLI, the web, a CSV,
+    a restored backup), through the triggers; an admin may add one ahead of its stations."""
+    run_script(
+        db,
+        """
+        CREATE TABLE towns (
+            name TEXT PRIMARY KEY,
+            created_at TEXT NOT NULL
+        );
+        INSERT OR IGNORE INTO towns (name, created_at)
+            SELECT town, min(created_at) FROM stations GROUP BY town;
+        CREATE TRIGGER towns_of_new_stations AFTER INSERT ON stations BEGIN
+            INSERT OR IGNORE INTO towns (name, created_at) VALUES
+                (new.town, strftime('%Y-%m-%dT%H:%M:%S', 'now', '+8 hours') || '+08:00');
+        END;
+        CREATE TRIGGER towns_of_moved_stations AFTER UPDATE OF town ON stations BEGIN
+            INSERT OR IGNORE INTO towns (name, created_at) VALUES
+                (new.town, strftime('%Y-%m-%dT%H:%M:%S', 'now', '+8 hours') || '+08:00');
+        END;
+        """,
+    )
+
+
+def unmerge_index(db: Database) -> None:
+    """The opinions clerks took out of a suggestion, found without reading the whole audit
+    log: what feedback.judgements teaches the similarity that these are not one problem."""
+    run_script(
+        db,
+        """
+        CREATE INDEX audit_log_unmerge ON audit_log (id) WHERE action = 'opinion.unmerge';
+        """,
+    )
+
+
+EARLY = (
+    ("0001_initial", initial),
+    ("0002_rate_counters", rate_counters),
+    ("0003_opinion_imports", opinion_imports),
+    ("0004_opinion_search", opinion_search),
+    ("0005_inbox_counts", inbox_counts),
+    ("0006_inbox_at_scale", inbox_at_scale),
+    ("0007_report_dates", report_dates),
+    ("0008_sessions", sessions),
+    ("0009_opinion_vectors", opinion_vectors),
+    ("0010_china_stamps", china_stamps),
+    ("0011_suggestion_links_history", suggestion_links_history),
+    ("0012_towns", towns),
+    ("0013_unmerge_index", unmerge_index),
+)
