@@ -411,3 +411,18 @@ def unmerge_index(db: Database) -> None:
         CREATE INDEX audit_log_unmerge ON audit_log (id) WHERE action = 'opinion.unmerge';
         """,
     )
+
+
+@migrations(name="0014_department_towns")
+def department_towns(db: Database) -> None:
+    """A town's own office (甲镇环保办) serves that town only; an office without a town (县交通
+    运输局) serves every town (feedback.departments). Existing offices become county offices,
+    as every town could pick them before. Names stay unique across the county, so that
+    `--department NAME` names exactly one office."""
+    _run_script(
+        db,
+        """
+        ALTER TABLE departments ADD COLUMN town TEXT REFERENCES towns (name);
+        CREATE INDEX departments_town ON departments (town, active);
+        """,
+    )

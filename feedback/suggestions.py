@@ -242,7 +242,9 @@ def update(
         if current["status"] == CLOSED:
             raise SuggestionError("已办结的建议不能再修改交办信息")
         if department:
-            chosen = departments.choose(db, department, access.username, current["department_id"])
+            chosen = departments.choose(
+                db, department, access.username, current["department_id"], current["town"]
+            )
             changes = dict(changes, department_id=chosen)
         changes = {k: v for k, v in changes.items() if current.get(k) != v}
         if not changes:

@@ -174,7 +174,7 @@ def _page(db, suggestion: dict, status: int = 200, **forms):
         notes=notes,
         department=department,
         overdue=suggestions.is_overdue(suggestion, clock.now().date()),
-        departments=departments.active_names(db),
+        departments=departments.active_names(db, suggestion["town"]),
         categories=dict(categories()),
         error=forms.get("error"),
     ), status
