@@ -14,7 +14,9 @@ from feedback import audit, labels, privacy
 def init_app(app: Flask) -> None:
     from feedback.web import (
         auth,
+        department_desk,
         departments,
+        handling,
         home,
         hooks,
         imports,
@@ -40,6 +42,8 @@ def init_app(app: Flask) -> None:
         suggestions,
         users,
         departments,
+        handling,
+        department_desk,  # after auth: its confinement of departments reads g.user
     )
     for module in blueprints:
         app.register_blueprint(module.bp)
