@@ -103,6 +103,10 @@ AUDIT_FIELDS = {
     "reason": "理由",
     "role": "角色",
     "town": "镇街",
+    "department": "承办单位",
+    "new_date": "日期",
+    "result_class": "办理结果",
+    "photos": "现场照片",
 }
 
 # Online handling by departments (feedback.handling): the result class of an answer, as used
