@@ -178,3 +178,40 @@ def test_a_department_crawl_shows_nothing_of_others(app, db, clients, world):  #
         "/admin/desk/2/sign",
     ):
         assert lead.post(url, data={"csrf_token": token}).status_code == 404, url
+
+
+def test_a_co_handler_adds_its_part_for_the_lead(db, clients, world):  # noqa: F811
+    hand(db, world)
+    lead, co = clients["huanbao"], clients["jiaotong"]
+    assert post_form(co, "/admin/desk/1", "sign").status_code == 303
+    assert 'id="answer"' not in text(co.get("/admin/desk/1"))  # the lead answers
+    assert 'id="part"' not in text(co.get("/admin/desk/1"))  # not 办理中 until the lead signs
+    post_form(lead, "/admin/desk/1", "sign")
+    part = post_form(co, "/admin/desk/1", "part", **{"part-text": "道路部分由交通局负责"})
+    assert part.status_code == 303, text(part)
+    assert "道路部分由交通局负责" in text(lead.get("/admin/desk/1"))
+
+
+def test_a_return_goes_back_to_the_clerk_with_its_reason(db, clients, world):  # noqa: F811
+    hand(db, world)
+    lead, jia = clients["huanbao"], clients["jia"]
+    returned = post_form(
+        lead, "/admin/desk/1", "return", **{"return-reason": "路灯归县交通运输局管"}
+    )
+    assert returned.status_code == 303
+    assert "已退回" in text(lead.get(returned.headers["Location"]))
+    assert lead.get("/admin/desk/1").status_code == 404
+    page = text(jia.get("/admin/suggestions/1"))
+    assert "承办单位退回了这件建议:路灯归县交通运输局管" in page and 'id="handover"' in page
+
+
+def test_the_clerks_stale_form_is_a_409_that_keeps_the_reason(db, clients, world):  # noqa: F811
+    hand(db, world)
+    jia = clients["jia"]
+    page = text(jia.get("/admin/suggestions/1"))
+    post_form(clients["huanbao"], "/admin/desk/1", "sign")
+    action = re.search(r'action="([^"]+)" id="urge"', page).group(1)
+    stale = jia.post(action, data=hidden(page, "urge") | {"urge-reason": "月底前必须办好"})
+    assert stale.status_code == 409
+    assert "页面已经过时" in text(stale) and "月底前必须办好" in text(stale)
+    assert db.execute("select count(*) from handling_events where kind = 'urge'").fetchone()[0] == 0
