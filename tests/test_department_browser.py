@@ -101,3 +101,76 @@ def test_handed_over_signed_for_extended_answered_accepted(
     page.goto(f"{live_server}/t/{receipt}")
     assert ANSWER in page.locator("main").inner_text() and fits_the_phone(page)
     villager.close()
+
+
+def sign_in_on_phone(phone, live_server: str, username: str) -> None:
+    phone.goto(f"{live_server}/admin/")
+    phone.fill("#username", username)
+    phone.fill("#password", "correct horse")
+    phone.click("button[type=submit]")
+    phone.wait_for_url(f"{live_server}/admin/desk/")
+
+
+def test_returned_then_sent_back_then_accepted(clerk_page, phone, live_server, instance):
+    for args, stdin in (
+        (("department", "add", "甲镇环保办", "--town", "甲镇"), None),
+        (
+            (
+                "user",
+                "add",
+                "hb",
+                "--role",
+                "department",
+                "--department",
+                "甲镇环保办",
+                "--password-stdin",
+            ),
+            "correct horse\n",
+        ),
+    ):
+        assert feedback_cli(*args, stdin=stdin).returncode == 0
+    (opinion_id,) = add_opinions(instance, LAMPS[1])
+    clerk = clerk_page
+    clerk.goto(f"{live_server}/admin/opinions")
+    tick(clerk, opinion_id)
+    clerk.click("#merge-new")
+    clerk.click("#create")
+    suggestion_url = clerk.url.split("#")[0]
+    clerk.select_option("#handover-lead", label="甲镇环保办")
+    clerk.click("#handover button[type=submit]")
+
+    sign_in_on_phone(phone, live_server, "hb")
+    phone.click("#to-sign a")
+    phone.fill("#return-reason", "先请村委会核实位置")
+    phone.click("#return button[type=submit]")
+    assert "已退回" in phone.locator("main").inner_text()
+
+    clerk.goto(suggestion_url)
+    assert "先请村委会核实位置" in clerk.locator("#returned").inner_text()
+    clerk.select_option("#handover-lead", label="甲镇环保办")
+    clerk.click("#handover button[type=submit]")
+
+    phone.goto(f"{live_server}/admin/desk/")
+    phone.click("#to-sign a")
+    phone.click("#sign button[type=submit]")
+    phone.check("#answer-result_class-2")
+    phone.fill("#answer-text", "今年没有经费,暂不能更换")
+    phone.click("#answer button[type=submit]")
+
+    clerk.goto(suggestion_url)
+    clerk.fill("#review-reason", "请说明何时能列入计划")
+    clerk.click("#sendback button[type=submit]")
+
+    phone.goto(f"{live_server}/admin/desk/")
+    assert "退回重办(1)" in phone.locator("#sent-back").inner_text()
+    phone.click("#sent-back a")
+    assert "请说明何时能列入计划" in phone.locator("#sent-back").inner_text()
+    phone.check("#answer-result_class-1")
+    phone.fill("#answer-text", "已列入明年第一季度计划")
+    phone.click("#answer button[type=submit]")
+
+    clerk.goto(suggestion_url)
+    clerk.click("#accept button[type=submit]")
+    assert "已办结" in clerk.locator("#facts").inner_text()
+    timeline = clerk.locator("#timeline").inner_text()
+    assert "退回" in timeline and "退回重办" in timeline and "B 类" in timeline
