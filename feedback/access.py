@@ -2,9 +2,12 @@
 
 Every staff read of stations, opinions, suggestions and imports goes through an Access, so
 the rule lives here once instead of in each view: an admin (the county office) sees every
-town, a clerk only their own town. A lookup returns the row or None; the web turns None into
-a plain 404, so someone outside the scope learns nothing from trying URLs, and the domain
-functions that change a record take the Access too and repeat its rule in their own SQL.
+town, a clerk only their own town, a department account only the suggestions handed to its
+office (as lead 主办 or co-handler 协办, feedback.handling) and the opinions behind those,
+never a station, an inbox or another office's item. A lookup returns the row or None; the
+web turns None into a plain 404, so someone outside the scope learns nothing from trying
+URLs, and the domain functions that change a record take the Access too and repeat its rule
+in their own SQL.
 
 A role this module does not know sees nothing: new roles (departments, deputies, a county
 level) are added here, as another way of building the same SQL condition.
@@ -22,10 +25,21 @@ class Access:
     role: str
     town: str | None = None  # a clerk's town; None for an admin (every town)
     username: str = "system"
+    department_id: int | None = None  # a department account's office
 
     @classmethod
     def of(cls, user: dict) -> Access:
-        return cls(user["role"], user.get("town"), user.get("username", "system"))
+        return cls(
+            user["role"],
+            user.get("town"),
+            user.get("username", "system"),
+            user.get("department_id") if user["role"] == "department" else None,
+        )
+
+    @property
+    def office(self) -> int | None:
+        """The office a department account acts for; None for every other role."""
+        return self.department_id if self.role == "department" else None
 
     @classmethod
     def of_town(cls, town: str | None) -> Access:
@@ -40,6 +54,33 @@ class Access:
             return f"{alias}.town = ?", [self.town]
         return "0", []
 
+    def suggestion_where(self, alias: str = "suggestions") -> tuple[str, list]:
+        """The rule as SQL on a suggestions alias: a town's staff by town, a department by
+        what is handed to its office now (a returned item is no longer theirs)."""
+        if self.role in ("admin", "clerk"):
+            return self.where(alias)
+        if self.office is not None:
+            handed = (
+                "exists (select 1 from suggestion_departments sd "
+                f"where sd.suggestion_id = {alias}.id and sd.department_id = ?)"
+            )
+            return handed, [self.office]
+        return "0", []
+
+    def opinion_where(self, opinion: str = "o", station: str = "s") -> tuple[str, list]:
+        """The rule as SQL on an opinion joined to its station: a department reads only the
+        opinions behind a suggestion handed to its office."""
+        if self.role in ("admin", "clerk"):
+            return self.where(station)
+        if self.office is not None:
+            behind = (
+                f"{opinion}.id in (select so.opinion_id from suggestion_opinions so join "
+                "suggestion_departments sd on sd.suggestion_id = so.suggestion_id "
+                "where sd.department_id = ?)"
+            )
+            return behind, [self.office]
+        return "0", []
+
     def stations(self, db: Database, active_only: bool = True) -> list[dict]:
         where, params = self.where()
         if active_only:
@@ -51,7 +92,7 @@ class Access:
         return _one(db, f"select * from stations where id = ? and {where}", [station_id, *params])
 
     def opinion(self, db: Database, opinion_id: int) -> dict | None:
-        where, params = self.where("s")
+        where, params = self.opinion_where("o", "s")
         sql = (
             "select o.*, s.town as town from opinions o join stations s on s.id = o.station_id "
             f"where o.id = ? and {where}"
@@ -59,7 +100,10 @@ class Access:
         return _one(db, sql, [opinion_id, *params])
 
     def opinions(self, db: Database, ids: list[int]) -> list[dict] | None:
-        """The given opinions with their station's name, or None unless every one is in scope."""
+        """The given opinions with their station's name, or None unless every one is in scope.
+        Only a town's staff gather opinions into suggestions."""
+        if self.role not in ("admin", "clerk"):
+            return None
         rows = [self.opinion(db, opinion_id) for opinion_id in dict.fromkeys(ids)]
         if any(row is None for row in rows):
             return None
@@ -77,7 +121,7 @@ class Access:
         """The opinions behind a suggestion that this user may read, each checked against the
         scope on its own: a stray link to another town's opinion (older data) never shows that
         town's words to this town's clerk, while an admin sees it and can take it out."""
-        where, params = self.where("s")
+        where, params = self.opinion_where("o", "s")
         sql = (
             "select o.*, s.name as station_name from suggestion_opinions so join opinions o "
             "on o.id = so.opinion_id join stations s on s.id = o.station_id "
@@ -86,12 +130,12 @@ class Access:
         return list(db.query(sql, [suggestion["id"], *params]))
 
     def suggestion(self, db: Database, suggestion_id: int) -> dict | None:
-        where, params = self.where("suggestions")
+        where, params = self.suggestion_where("suggestions")
         sql = f"select * from suggestions where id = ? and {where}"
         return _one(db, sql, [suggestion_id, *params])
 
     def suggestions(self, db: Database, open_only: bool = False) -> list[dict]:
-        where, params = self.where("s")
+        where, params = self.suggestion_where("s")
         if open_only:
             where += " and s.status != '已办结'"
         sql = (

@@ -34,6 +34,9 @@ DEFAULTS: dict[str, Any] = {
     "FEEDBACK_CATEGORIES": dict(labels.CATEGORIES),
     # Default deadline of a suggestion, in days, by tier (微事马上办、一般速交办、重大监督办).
     "FEEDBACK_TIER_DAYS": {"微事": 7, "一般": 30, "重大": 90},
+    # A department signs for an item handed to it within this many working days (Mon-Fri);
+    # later signing is counted as late (签收及时率).
+    "FEEDBACK_SIGN_WORKING_DAYS": 1,
     # Submission attempts allowed per hour (failed ones count too, a retry of a stored one
     # does not): per device (a cookie) first, then a generous ceiling per address, because
     # a whole village may share one carrier-NAT address. Clients without the device cookie

@@ -30,6 +30,12 @@ def photo_dir() -> Path:
     return Path(current_app.instance_path) / "photos"
 
 
+def handling_photo_dir() -> Path:
+    """Departments' progress photos (现场照片), apart from villagers' (never swept by
+    `feedback init` as orphans of the opinions' photos table)."""
+    return Path(current_app.instance_path) / "handling_photos"
+
+
 def categories() -> list[tuple[str, str]]:
     """The opinion categories, code and label, in the order forms offer them."""
     return list(current_app.config["FEEDBACK_CATEGORIES"].items())

@@ -70,6 +70,19 @@ AUDIT_ACTIONS = {
     "user.disable": "停用账号",
     "user.login": "登录",
     "town.add": "添加镇街",
+    "department.add": "添加承办单位",
+    "handling.handover": "在线交办",
+    "handling.sign": "签收",
+    "handling.return": "退回",
+    "handling.progress": "办理进展",
+    "handling.extension_ask": "申请延期",
+    "handling.extension_grant": "同意延期",
+    "handling.extension_refuse": "不同意延期",
+    "handling.part": "协办意见",
+    "handling.answer": "提交答复",
+    "handling.accept": "审核通过",
+    "handling.send_back": "退回重办",
+    "handling.urge": "督办",
 }
 AUDIT_FIELDS = {
     "status": "状态",
@@ -93,4 +106,27 @@ AUDIT_FIELDS = {
     "followed_by": "再次出现,新建建议",
     "role": "角色",
     "town": "镇街",
+    "department": "承办单位",
+    "new_date": "日期",
+    "result_class": "办理结果",
+    "photos": "现场照片",
 }
+
+# Online handling by departments (feedback.handling): the result class of an answer, as used
+# for deputies' suggestions, and the acts on a suggestion's timeline.
+RESULT_CLASSES = {"A": "已解决或采纳", "B": "正在解决或列入计划", "C": "因条件限制暂不能解决"}
+HANDLING_EVENTS = {
+    "handover": "交办",
+    "sign": "签收",
+    "return": "退回",
+    "progress": "办理进展",
+    "extension_ask": "申请延期",
+    "extension_grant": "同意延期",
+    "extension_refuse": "不同意延期",
+    "part": "协办意见",
+    "answer": "提交答复",
+    "accept": "审核通过,已办结",
+    "send_back": "退回重办",
+    "urge": "督办",
+}
+HANDLER_ROLES = {"lead": "主办", "co": "协办"}

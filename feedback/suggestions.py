@@ -37,6 +37,21 @@ class Stale(SuggestionError):
 
 
 MIXED_TOWNS = "不同镇的意见不能合并成一件建议:每件建议只含本镇群众的意见"
+# Handed over online (feedback.handling): the department signs for and answers it, the clerk
+# reviews; its status and lead department move only through those acts.
+ONLINE = "exists (select 1 from suggestion_departments sd where sd.suggestion_id = suggestions.id)"
+HANDLED_ONLINE = (
+    "这件建议已在线交办给承办单位,由对方签收、办理和答复:请在“在线办理”里审核答复;"
+    "要换承办单位,请对方退回后重新交办"
+)
+
+
+def _online(db: Database, suggestion_id: int) -> bool:
+    return bool(
+        db.execute(
+            "select 1 from suggestion_departments where suggestion_id = ?", [suggestion_id]
+        ).fetchone()
+    )
 
 
 def deadline_for(tier: str, start: date, tier_days: dict[str, int]) -> str:
@@ -231,15 +246,23 @@ def update_in(
     changes: dict,
     department: str | None = None,
 ) -> None:
-    """update() inside the caller's transaction (feedback.handling)."""
+    """update() inside the caller's transaction (feedback.suggestion_steps)."""
     where, params = access.where("suggestions")
     current = access.suggestion(db, suggestion_id)
     if current is None:
         raise Missing("找不到这件建议")
     if current["status"] == CLOSED:
         raise SuggestionError("已办结的建议不能再修改交办信息")
+    if department and _online(db, suggestion_id):
+        row = db.execute(
+            "select name from departments where id = ?", [current["department_id"]]
+        ).fetchone()
+        if row is None or row[0] != " ".join(department.split()):
+            raise SuggestionError(HANDLED_ONLINE)
     if department:
-        chosen = departments.choose(db, department, access.username, current["department_id"])
+        chosen = departments.choose(
+            db, department, access.username, current["department_id"], current["town"]
+        )
         changes = dict(changes, department_id=chosen)
     changes = {k: v for k, v in changes.items() if current.get(k) != v}
     if not changes:
@@ -306,7 +329,7 @@ def advance(
 def advance_in(
     db: Database, access: Access, suggestion_id: int, expected: str, answer: str | None = None
 ) -> str:
-    """advance() inside the caller's transaction (feedback.handling)."""
+    """advance() inside the caller's transaction (feedback.suggestion_steps)."""
     new = NEXT_STATUS.get(expected)
     if new is None:
         raise SuggestionError("已办结的建议不能再改状态")
@@ -320,7 +343,10 @@ def advance_in(
         changes.update(closed_at=now, answer=answer.strip())
     where, params = access.where("suggestions")
     assignments = ", ".join(f"{key} = ?" for key in changes)
-    sql = f"update suggestions set {assignments} where id = ? and status = ? and {where}"
+    sql = (
+        f"update suggestions set {assignments} where id = ? and status = ? and {where} "
+        f"and not {ONLINE}"
+    )
     if new == "已交办":
         sql += " and department_id is not null"
     moved = db.execute(sql, [*changes.values(), suggestion_id, expected, *params]).rowcount
@@ -328,6 +354,8 @@ def advance_in(
         current = access.suggestion(db, suggestion_id)
         if current is None:
             raise Missing("找不到这件建议")
+        if _online(db, suggestion_id):
+            raise SuggestionError(HANDLED_ONLINE)
         if current["status"] != expected:
             raise Stale(f"这件建议刚刚已经是“{current['status']}”了(可能是别人处理的),请刷新页面")
         raise SuggestionError("请先选定承办单位再交办")
@@ -355,7 +383,7 @@ def add_note(db: Database, access: Access, suggestion_id: int, body: str) -> Non
 
 
 def add_note_in(db: Database, access: Access, suggestion_id: int, body: str) -> None:
-    """add_note() inside the caller's transaction (feedback.handling)."""
+    """add_note() inside the caller's transaction (feedback.suggestion_steps)."""
     where, params = access.where("s")
     added = db.execute(
         "insert into suggestion_notes (suggestion_id, body, author, created_at) "

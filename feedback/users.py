@@ -1,5 +1,6 @@
-"""Staff accounts: admins (every town) and clerks (one town). Passwords are hashed with
-Werkzeug's hashers; the plain password never touches the database or the logs."""
+"""Staff accounts: admins (every town), clerks (one town) and department accounts (the
+suggestions handed to one office, feedback.access). Passwords are hashed with Werkzeug's
+hashers; the plain password never touches the database or the logs."""
 
 from __future__ import annotations
 
@@ -9,10 +10,10 @@ import re
 from sqlite_utils import Database
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from feedback import audit, clock, sessions, towns
+from feedback import audit, clock, departments, sessions, towns
 from feedback.db import write_transaction
 
-ROLES = ("admin", "clerk")
+ROLES = ("admin", "clerk", "department")
 MIN_PASSWORD = 8
 _USERNAME = re.compile(r"^[A-Za-z0-9_.\-\u4e00-\u9fff]{2,32}$")
 
@@ -45,7 +46,9 @@ def _check_username(username: str) -> str:
 def _check_role(role: str, town: str | None) -> str | None:
     town = (town or "").strip() or None
     if role not in ROLES:
-        raise UserError(f"role must be one of {', '.join(ROLES)}", "角色只能是管理员或镇街工作人员")
+        raise UserError(
+            f"role must be one of {', '.join(ROLES)}", "角色只能是管理员、镇街工作人员或承办单位"
+        )
     if role == "clerk" and not town:
         raise UserError(
             "a clerk needs --town: clerks see and change only their own town",
@@ -63,6 +66,33 @@ def _check_password(password: str) -> str:
     return password
 
 
+def _department_of(db: Database, role: str, name: str | None) -> int | None:
+    """A department account's office: an active one on the list, named exactly; other roles
+    have none (a clerk who names one is told, rather than the name being dropped)."""
+    name = " ".join((name or "").split())
+    if role != "department":
+        if name:
+            raise UserError(
+                "--department is only for a department account (--role department)",
+                "只有承办单位账号才选承办单位",
+            )
+        return None
+    if not name:
+        raise UserError(
+            "a department account needs --department: it sees only that office's suggestions",
+            "承办单位账号要选所属单位:只能看和办交给本单位的建议",
+        )
+    office = departments.by_name(db, name)
+    if office is None:
+        raise UserError(
+            f"unknown department {name!r} (see `feedback department list`)",
+            f"名单里没有“{name}”这个承办单位",
+        )
+    if not office["active"]:
+        raise UserError(f"department {name} is retired", f"“{name}”已停用")
+    return office["id"]
+
+
 def _known_town(db: Database, town: str | None) -> str | None:
     """A clerk's town must be a known one (feedback.towns), or the clerk would see nothing."""
     if town is None:
@@ -74,20 +104,31 @@ def _known_town(db: Database, town: str | None) -> str | None:
 
 
 def add(
-    db: Database, username: str, password: str, role: str, town: str | None, actor: str = "cli"
+    db: Database,
+    username: str,
+    password: str,
+    role: str,
+    town: str | None,
+    actor: str = "cli",
+    department: str | None = None,
 ) -> dict:
+    """An account; a department account (`department`: the office's name) has no town: what
+    it sees follows from what is handed to its office."""
     username, town = _check_username(username), _check_role(role, town)
     _check_password(password)
     with write_transaction(db):
         town = _known_town(db, town)
+        department_id = _department_of(db, role, department)
         if db.execute("select 1 from users where username = ?", [username]).fetchone():
             raise UserError(f"user {username} already exists", f"用户名 {username} 已有人用")
         user_id = db.execute(
-            "insert into users (username, password_hash, role, town, created_at) "
-            "values (?, ?, ?, ?, ?)",
-            [username, generate_password_hash(password), role, town, clock.stamp()],
+            "insert into users (username, password_hash, role, town, department_id, created_at) "
+            "values (?, ?, ?, ?, ?, ?)",
+            [username, generate_password_hash(password), role, town, department_id, clock.stamp()],
         ).lastrowid
-        audit.record(db, actor, "user.add", "user", user_id, role=role, town=town)
+        audit.record(
+            db, actor, "user.add", "user", user_id, role=role, town=town, department=department_id
+        )
     return get(db, user_id)
 
 
@@ -106,15 +147,26 @@ def _other_active_admins(db: Database, user: dict) -> int:
     ).fetchone()[0]
 
 
-def change_role(db: Database, user: dict, role: str, town: str | None, actor: str) -> None:
+def change_role(
+    db: Database,
+    user: dict,
+    role: str,
+    town: str | None,
+    actor: str,
+    department: str | None = None,
+) -> None:
     town = _check_role(role, town)
     with write_transaction(db):
         town = _known_town(db, town)
+        department_id = _department_of(db, role, department)
         if user["role"] == "admin" and role != "admin" and not _other_active_admins(db, user):
             raise UserError(
                 "the last admin cannot stop being one", "这是最后一位管理员,不能改为工作人员"
             )
-        db.execute("update users set role = ?, town = ? where id = ?", [role, town, user["id"]])
+        db.execute(
+            "update users set role = ?, town = ?, department_id = ? where id = ?",
+            [role, town, department_id, user["id"]],
+        )
         # A changed role or town changes what the account may see: it signs in afresh.
         sessions.end_all(db, user["id"], "role")
         audit.record(
@@ -124,7 +176,7 @@ def change_role(db: Database, user: dict, role: str, town: str | None, actor: st
             "user",
             user["id"],
             before={"role": user["role"], "town": user["town"]},
-            after={"role": role, "town": town},
+            after={"role": role, "town": town, "department": department_id},
         )
 
 

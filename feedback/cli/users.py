@@ -22,19 +22,25 @@ def user_group() -> None:
     "--role",
     type=click.Choice(users.ROLES),
     required=True,
-    help="admin: every town; clerk: one town.",
+    help="admin: every town; clerk: one town; department: what is handed to one office.",
 )
 @click.option("--town", help="The clerk's town: a known one (`feedback town list`).")
+@click.option("--department", help="A department account's office (`feedback department list`).")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @with_appcontext
-def user_add(name: str, role: str, town: str | None, password_stdin: bool) -> None:
+def user_add(
+    name: str, role: str, town: str | None, department: str | None, password_stdin: bool
+) -> None:
     """Add a staff account; the password is asked for (or read from stdin)."""
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
-        user = users.add(get_db(), name, password, role, town)
+        user = users.add(get_db(), name, password, role, town, department=department)
     except users.UserError as error:
         raise click.ClickException(str(error)) from None
-    click.echo(f"Added {user['role']} {user['username']} ({user['town'] or 'every town'})")
+    scope = user["town"] or "every town"
+    if user["role"] == "department":
+        scope = " ".join(department.split())
+    click.echo(f"Added {user['role']} {user['username']} ({scope})")

@@ -14,8 +14,10 @@ from feedback import audit, labels, privacy
 def init_app(app: Flask) -> None:
     from feedback.web import (
         auth,
+        department_desk,
         departments,
         groups,
+        handling,
         home,
         hooks,
         imports,
@@ -42,6 +44,8 @@ def init_app(app: Flask) -> None:
         suggestions,
         users,
         departments,
+        handling,
+        department_desk,  # after auth: its confinement of departments reads g.user
     )
     for module in blueprints:
         app.register_blueprint(module.bp)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, g, render_template, url_for
 from flask_wtf import FlaskForm
 
-from feedback import departments
+from feedback import departments, towns
 from feedback.context import get_db
 from feedback.web.auth import admin_required, login_required
 from feedback.web.pages import scope, submit
@@ -23,7 +23,7 @@ def _departments_page(
     return render_template(
         "admin/departments.html",
         rows=departments.listing(get_db(), scope().town),
-        form=form or DepartmentForm(formdata=None),
+        form=(form or DepartmentForm(formdata=None)).with_towns(towns.names(get_db())),
         error=error,
     ), status
 
@@ -31,7 +31,8 @@ def _departments_page(
 @bp.get("/departments")
 @login_required
 def index():
-    """Clerks see the list they pick from; admins keep it."""
+    """Clerks see the list they pick from (their town's own offices and the county's);
+    admins keep it."""
     return _departments_page(status=200)
 
 
@@ -41,7 +42,7 @@ def add():
     form = DepartmentForm()
     return submit(
         form,
-        lambda: departments.add(get_db(), form.name.data, g.user["username"]),
+        lambda: departments.add(get_db(), form.name.data, g.user["username"], form.town.data),
         _departments_page,
         url_for("departments.index"),
     )

@@ -180,6 +180,14 @@ class DepartmentForm(FlaskForm):
         filters=[clean_line],
         validators=[DataRequired("请填写单位名称"), Length(max=40, message="最多 40 字")],
     )
+    # Empty: a county office serving every town; the town's existence is towns.known's rule.
+    town = SelectField("所属镇街(空着表示县级单位,各镇都可交办)", validate_choice=False)
+
+    def with_towns(self, towns: list[str]) -> DepartmentForm:
+        self.town.choices = [SelectChoice("", "县级单位(各镇通用)")] + [
+            SelectChoice(town, f"{town}自己的单位") for town in towns
+        ]
+        return self
 
 
 class StaffStationForm(FlaskForm):

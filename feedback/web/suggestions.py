@@ -9,12 +9,12 @@ from feedback import (
     audit,
     clock,
     departments,
-    handling,
     handover,
     labels,
     merging,
     recurrence,
     suggestion_list,
+    suggestion_steps,
     suggestion_text,
     suggestions,
 )
@@ -229,7 +229,7 @@ def _page(db, suggestion: dict, status: int = 200, **forms):
         notes=notes,
         department=department,
         overdue=suggestions.is_overdue(suggestion, clock.now().date()),
-        departments=departments.active_names(db),
+        departments=departments.active_names(db, suggestion["town"]),
         categories=dict(categories()),
         error=forms.get("error"),
     ), status
@@ -246,7 +246,7 @@ def show(suggestion_id: int):
 @login_required
 def set_handling(suggestion_id: int):
     """The page's one form: its fields saved, and with 保存并… the next status too, all or
-    nothing (feedback.handling)."""
+    nothing (feedback.suggestion_steps)."""
     db = get_db()
     current = scope()
     suggestion = found(current.suggestion(db, suggestion_id))
@@ -258,11 +258,11 @@ def set_handling(suggestion_id: int):
     if expected not in labels.SUGGESTION_STATUSES:
         expected = suggestion["status"]
     tier_days = current_app.config["FEEDBACK_TIER_DAYS"]
-    changes = handling.changes_for(
+    changes = suggestion_steps.changes_for(
         suggestion, form.tier.data, form.deadline.data, form.deputies.data, tier_days
     )
     try:
-        handling.save(
+        suggestion_steps.save(
             db,
             current,
             dict(suggestion, status=expected),

@@ -1,0 +1,134 @@
+"""What the pages of online handling read: who a suggestion is handed to, its timeline, a
+department's to-do list. Every read of a suggestion goes through the reader's Access first;
+these functions are handed rows that already passed it."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlite_utils import Database
+
+from feedback import clock
+from feedback.access import Access
+from feedback.labels import HANDLER_ROLES, HANDLING_EVENTS, RESULT_CLASSES
+
+NEAR_DAYS = 3  # "near the deadline" on the to-do list
+
+
+def handlers(db: Database, suggestion_id: int) -> list[dict]:
+    """The lead first, then co-handlers, with names and whether they signed for it in time."""
+    rows = list(
+        db.query(
+            "select sd.*, d.name from suggestion_departments sd join departments d "
+            "on d.id = sd.department_id where sd.suggestion_id = ? "
+            "order by sd.role = 'co', d.name",
+            [suggestion_id],
+        )
+    )
+    for row in rows:
+        row["role_label"] = HANDLER_ROLES[row["role"]]
+        row["late"] = (row["signed_at"] or clock.stamp()) > row["sign_due_at"]
+    return rows
+
+
+def timeline(db: Database, suggestion_id: int) -> list[dict]:
+    """Every act of online handling, oldest first, who and when, with its photos."""
+    events = list(
+        db.query(
+            "select e.*, d.name as department from handling_events e left join departments d "
+            "on d.id = e.department_id where e.suggestion_id = ? order by e.id",
+            [suggestion_id],
+        )
+    )
+    photos: dict[int, list[dict]] = {}
+    for photo in db.query(
+        "select p.* from handling_photos p join handling_events e on e.id = p.event_id "
+        "where e.suggestion_id = ? order by p.id",
+        [suggestion_id],
+    ):
+        photos.setdefault(photo["event_id"], []).append(photo)
+    for event in events:
+        event["label"] = HANDLING_EVENTS[event["kind"]]
+        event["result_label"] = RESULT_CLASSES.get(event["result_class"] or "", "")
+        event["photos"] = photos.get(event["id"], [])
+    return events
+
+
+def sent_back(db: Database, suggestion_id: int) -> str | None:
+    """The reason, if the clerk's last word on an answer was to send it back."""
+    row = db.execute(
+        "select kind, body from handling_events where suggestion_id = ? "
+        "and kind in ('answer', 'send_back') order by id desc limit 1",
+        [suggestion_id],
+    ).fetchone()
+    return row[1] if row and row[0] == "send_back" else None
+
+
+def urges(db: Database, suggestion_id: int) -> int:
+    return db.execute(
+        "select count(*) from handling_events where suggestion_id = ? and kind = 'urge'",
+        [suggestion_id],
+    ).fetchone()[0]
+
+
+def to_do(db: Database, access: Access) -> dict[str, list[dict]]:
+    """A department's items in the sections its list shows: to sign for, sent back to it,
+    near or past the deadline, in hand, waiting for the town's review, and recently closed."""
+    office = access.office
+    where, params = access.suggestion_where("s")
+    rows = list(
+        db.query(
+            "select s.*, sd.role, sd.signed_at, sd.sign_due_at, sd.answer as own_answer, "
+            "(select count(*) from handling_events e where e.suggestion_id = s.id "
+            "and e.kind = 'urge') as urges, (select e.kind from handling_events e where "
+            "e.suggestion_id = s.id and e.kind in ('answer', 'send_back') "
+            "order by e.id desc limit 1) as last_review "
+            "from suggestions s join suggestion_departments sd on sd.suggestion_id = s.id "
+            f"and sd.department_id = ? where {where} order by s.deadline, s.id",
+            [office, *params],
+        )
+    )
+    near = (clock.now().date() + timedelta(days=NEAR_DAYS)).isoformat()
+    sections: dict[str, list[dict]] = {
+        key: [] for key in ("sign", "sent_back", "due", "doing", "review", "closed")
+    }
+    for row in rows:
+        row["role_label"] = HANDLER_ROLES[row["role"]]
+        row["overdue"] = _overdue(row)
+        sections[_section(row, near)].append(row)
+    return sections
+
+
+def _overdue(row: dict) -> bool:
+    today = clock.now().date()
+    return (
+        row["status"] != "已办结"
+        and bool(row["deadline"])
+        and date.fromisoformat(row["deadline"]) < today
+    )
+
+
+def _section(row: dict, near: str) -> str:
+    if row["status"] == "已办结":
+        return "closed"
+    if not row["signed_at"]:
+        return "sign"
+    if row["submitted_at"]:
+        return "review"
+    if row["last_review"] == "send_back":
+        return "sent_back"
+    if row["deadline"] and row["deadline"] <= near:
+        return "due"
+    return "doing"
+
+
+def photo_file(db: Database, access: Access, photo_id: int) -> str | None:
+    """A progress photo's stored name, if its suggestion is in the reader's scope."""
+    row = db.execute(
+        "select p.filename, e.suggestion_id from handling_photos p join handling_events e "
+        "on e.id = p.event_id where p.id = ?",
+        [photo_id],
+    ).fetchone()
+    if row is None or access.suggestion(db, row[1]) is None:
+        return None
+    return row[0]

@@ -1,0 +1,217 @@
+"""The department's desk on the web and the clerk's online handling on the suggestion page:
+the journey through the test client, bad input, stale forms, and a crawl of every page a
+department user can reach proving nothing of another office or an unhanded opinion shows."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import date, timedelta
+from urllib.parse import urlsplit
+
+import pytest
+from PIL import Image
+
+from feedback import handling, handling_town, users
+from tests.conftest import csrf_of, sign_in
+from tests.test_handling import JIA, deadline, hand, world  # noqa: F401 (fixture)
+from tests.test_scope_crawl import assert_staff_404, crawl
+
+
+def text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def hidden(page: str, form_id: str) -> dict:
+    block = re.search(rf'<form[^>]*id="{form_id}".*?</form>', page, re.S).group(0)
+    fields = {}
+    for tag in re.findall(r"<input[^>]*>", block):
+        name = re.search(r'name="([^"]+)"', tag)
+        value = re.search(r'value="([^"]*)"', tag)
+        if name and 'type="hidden"' in tag:
+            fields[name.group(1)] = value.group(1) if value else ""
+    return fields
+
+
+@pytest.fixture
+def clients(app, db, world):  # noqa: F811
+    signed = {}
+    users.add(db, "jia", "correct horse", "clerk", "甲镇")
+    for name in ("jia", "huanbao", "jiaotong", "nongban"):
+        signed[name] = app.test_client()
+        sign_in(signed[name], name)
+    return signed
+
+
+def post_form(client, url: str, form_id: str, **fields):
+    page = text(client.get(url))
+    return client.post(
+        re.search(rf'<form[^>]*action="([^"]+)"[^>]*id="{form_id}"', page).group(1),
+        data=hidden(page, form_id) | fields,
+    )
+
+
+def test_the_journey_through_the_web(db, clients, world):  # noqa: F811
+    jia, lead = clients["jia"], clients["huanbao"]
+    page = "/admin/suggestions/1"
+    handed = post_form(
+        jia,
+        page,
+        "handover",
+        **{
+            "handover-lead": str(world["huanbao"]),
+            "handover-co": [str(world["jiaotong"])],
+            "handover-deadline": deadline(),
+        },
+    )
+    assert handed.status_code == 303, text(handed)
+    assert lead.get("/admin/").headers["Location"].endswith("/admin/desk/")
+    desk = text(lead.get("/admin/desk/"))
+    assert "甲镇-2026-0001" in desk or "路灯不亮" in desk
+    assert post_form(lead, "/admin/desk/1", "sign").status_code == 303
+    assert "办理中" in text(lead.get("/admin/desk/1"))
+    photo = io.BytesIO()
+    Image.new("RGB", (40, 30), "red").save(photo, "JPEG")
+    photo.seek(0)
+    progress = post_form(
+        lead,
+        "/admin/desk/1",
+        "progress",
+        **{"progress-body": "已到现场", "progress-photos": (photo, "site.jpg")},
+    )
+    assert progress.status_code == 303, text(progress)
+    photo_id = db.execute("select id from handling_photos").fetchone()[0]
+    assert lead.get(f"/admin/handling/photos/{photo_id}").status_code == 200
+    assert jia.get(f"/admin/handling/photos/{photo_id}").status_code == 200
+    assert clients["nongban"].get(f"/admin/handling/photos/{photo_id}").status_code == 404
+    current = db["suggestions"].get(1)["deadline"]
+    later = (date.fromisoformat(current) + timedelta(days=10)).isoformat()
+    asked = post_form(
+        lead,
+        "/admin/desk/1",
+        "extension",
+        **{"extension-until": later, "extension-reason": "需要采购"},
+    )
+    assert asked.status_code == 303
+    assert "延期申请" in text(jia.get(page))
+    assert post_form(jia, page, "grant").status_code == 303
+    assert db["suggestions"].get(1)["deadline"] == later
+    answered = post_form(
+        lead, "/admin/desk/1", "answer", **{"answer-result_class": "A", "answer-text": "路灯已修好"}
+    )
+    assert answered.status_code == 303
+    assert post_form(jia, page, "accept").status_code == 303
+    assert db["suggestions"].get(1)["status"] == "已办结"
+    receipt = db["opinions"].get(1)["receipt"]
+    assert "路灯已修好" in text(clients["jia"].get(f"/t/{receipt}", follow_redirects=True))
+    timeline = text(jia.get(page))
+    for label in ("交办", "签收", "办理进展", "申请延期", "同意延期", "提交答复", "审核通过"):
+        assert label in timeline
+
+
+def test_bad_input_keeps_what_was_typed(db, clients, world):  # noqa: F811
+    hand(db, world)
+    lead = clients["huanbao"]
+    post_form(lead, "/admin/desk/1", "sign")
+    refused = post_form(
+        lead,
+        "/admin/desk/1",
+        "extension",
+        **{"extension-until": "2099-01-01", "extension-reason": "要很久很久"},
+    )
+    assert refused.status_code == 400
+    assert "最多延期 180 天" in text(refused) and "要很久很久" in text(refused)
+    empty = post_form(lead, "/admin/desk/1", "answer", **{"answer-text": "只写了答复没选类"})
+    assert empty.status_code == 400 and "只写了答复没选类" in text(empty)
+    assert db["suggestions"].get(1)["submitted_at"] is None
+
+
+def test_a_stale_form_gets_a_chinese_409(db, clients, world):  # noqa: F811
+    hand(db, world)
+    lead = clients["huanbao"]
+    page = text(lead.get("/admin/desk/1"))
+    handling_town.urge(db, JIA, 1, "快办", handling.latest_event(db, 1))
+    action = re.search(r'action="([^"]+)"[^>]*id="sign"', page).group(1)
+    stale = lead.post(action, data=hidden(page, "sign"))
+    assert stale.status_code == 409 and "页面已经过时" in text(stale)
+    assert handling.handler(db, 1, world["huanbao"])["signed_at"] is None
+
+
+def test_a_department_crawl_shows_nothing_of_others(app, db, clients, world):  # noqa: F811
+    """The environmental office crawls everything it can reach with suggestion 1 handed to
+    it: never a word of suggestion 2 (甲镇, not handed) or 3 (乙镇), never a full phone."""
+    hand(db, world, co=())
+    handling_town.urge(db, JIA, 1, "快办", handling.latest_event(db, 1))
+    lead = clients["huanbao"]
+    urls = crawl(lead, "/admin/desk/")
+    assert "/admin/desk/1" in urls
+    secrets = ("第2条意见", "第3条意见", "13812345678", "乙镇")
+    for url in urls:
+        page = text(lead.get(url))
+        assert not [s for s in secrets if s in page], url
+    for url in (
+        "/admin/desk/2",
+        "/admin/desk/3",
+        "/admin/opinions/1",
+        "/admin/opinions",
+        "/admin/suggestions/1",
+        "/admin/suggestions/",
+        "/admin/stations/",
+        "/admin/reports/",
+        "/admin/departments",
+        "/admin/groups",
+        "/admin/desk/1/opinions/2/photos/1",
+        "/admin/users",
+    ):
+        response = lead.get(url)
+        assert response.status_code == 404, url
+        assert_staff_404(response, url)
+    other = clients["nongban"]
+    for url in urls:
+        if re.search(r"/\d+(/|$)", urlsplit(url).path):
+            assert other.get(url).status_code == 404, url
+    token = csrf_of(text(lead.get("/admin/desk/1")))
+    for url in (
+        "/admin/suggestions/1/online/urge",
+        "/admin/suggestions/1/notes",
+        "/admin/opinions/1/reveal",
+        "/admin/desk/2/sign",
+    ):
+        assert lead.post(url, data={"csrf_token": token}).status_code == 404, url
+
+
+def test_a_co_handler_adds_its_part_for_the_lead(db, clients, world):  # noqa: F811
+    hand(db, world)
+    lead, co = clients["huanbao"], clients["jiaotong"]
+    assert post_form(co, "/admin/desk/1", "sign").status_code == 303
+    assert 'id="answer"' not in text(co.get("/admin/desk/1"))  # the lead answers
+    assert 'id="part"' not in text(co.get("/admin/desk/1"))  # not 办理中 until the lead signs
+    post_form(lead, "/admin/desk/1", "sign")
+    part = post_form(co, "/admin/desk/1", "part", **{"part-text": "道路部分由交通局负责"})
+    assert part.status_code == 303, text(part)
+    assert "道路部分由交通局负责" in text(lead.get("/admin/desk/1"))
+
+
+def test_a_return_goes_back_to_the_clerk_with_its_reason(db, clients, world):  # noqa: F811
+    hand(db, world)
+    lead, jia = clients["huanbao"], clients["jia"]
+    returned = post_form(
+        lead, "/admin/desk/1", "return", **{"return-reason": "路灯归县交通运输局管"}
+    )
+    assert returned.status_code == 303
+    assert "已退回" in text(lead.get(returned.headers["Location"]))
+    assert lead.get("/admin/desk/1").status_code == 404
+    page = text(jia.get("/admin/suggestions/1"))
+    assert "承办单位退回了这件建议:路灯归县交通运输局管" in page and 'id="handover"' in page
+
+
+def test_the_clerks_stale_form_is_a_409_that_keeps_the_reason(db, clients, world):  # noqa: F811
+    hand(db, world)
+    jia = clients["jia"]
+    page = text(jia.get("/admin/suggestions/1"))
+    post_form(clients["huanbao"], "/admin/desk/1", "sign")
+    action = re.search(r'action="([^"]+)" id="urge"', page).group(1)
+    stale = jia.post(action, data=hidden(page, "urge") | {"urge-reason": "月底前必须办好"})
+    assert stale.status_code == 409
+    assert "页面已经过时" in text(stale) and "月底前必须办好" in text(stale)
+    assert db.execute("select count(*) from handling_events where kind = 'urge'").fetchone()[0] == 0
