@@ -71,7 +71,7 @@ class Clerk:
 
     def choose(self, select, value: str) -> None:
         """A choice in a list; none when it already shows that choice."""
-        found = self.page.locator(select).first
+        found = (self.page.locator(select) if isinstance(select, str) else select).first
         if found.input_value() != value:
             self.counts["clicks"] += 1
             found.select_option(value)
@@ -87,6 +87,10 @@ class Clerk:
             if not link.is_visible():  # a phone: the menu opens first
                 self.click("header label[for=nav-open]")
             self.click(link)
+
+    def values_in(self, within, selector: str) -> list[int]:
+        found = within.locator(selector).evaluate_all("els => els.map(e => e.value)")
+        return [int(v) for v in found]
 
     def values(self, selector: str) -> list[int]:
         found = self.page.eval_on_selector_all(selector, "els => els.map(e => e.value)")
@@ -135,13 +139,16 @@ def work_groups(clerk: Clerk) -> None:
     page = clerk.page
     clerk.nav("/admin/groups")
     while True:
-        group = page.locator("form.group").first
+        group = page.locator("form.group, form.single").first
         if not group.count():
-            return
+            if not page.locator("#to-singles").count():
+                return
+            clerk.click("#to-singles")  # the opinions in no group, each a card of one
+            continue
         quick = group.locator(".members input[type=checkbox][name=ids]").count() > 0
         member_sel = ".members input[name=ids]" if quick else "input[name=ids]"
-        members = clerk.values(f"form.group >> nth=0 >> {member_sel}")
-        ticked = clerk.values(f"form.group >> nth=0 >> {member_sel}:checked") or members
+        members = clerk.values_in(group, member_sel)
+        ticked = clerk.values_in(group, f"{member_sel}:checked") or members
         problem = Counter(clerk.truth[i] for i in ticked).most_common(1)[0][0]
         mine = [i for i in members if clerk.truth[i] == problem]
         if problem.answered:
@@ -158,7 +165,7 @@ def quick_group(clerk: Clerk, group, members: list[int], ticked: set[int], probl
     for opinion_id in members:
         if (clerk.truth[opinion_id] == problem) != (opinion_id in ticked):
             clerk.click(group.locator(f".members input[value='{opinion_id}']"))
-    for opinion_id in clerk.values("form.group >> nth=0 >> .candidates input[name=ids]"):
+    for opinion_id in clerk.values_in(group, ".candidates input[name=ids]"):
         if clerk.truth[opinion_id] == problem:
             clerk.click(group.locator(f".candidates input[value='{opinion_id}']"))
     existing = clerk.suggestion_of(problem)
@@ -169,7 +176,7 @@ def quick_group(clerk: Clerk, group, members: list[int], ticked: set[int], probl
     if offered.count():
         clerk.click(offered)
     else:
-        clerk.choose("form.group >> nth=0 >> select[name=suggestion]", str(existing))
+        clerk.choose(group.locator("select[name=suggestion]"), str(existing))
         clerk.click(group.locator("button[value=into]"))
 
 

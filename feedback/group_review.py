@@ -47,17 +47,22 @@ class Review:
     singles: list[dict]  # pending opinions of the town in no group, newest first
 
 
-def review(db: Database, database_path: str, access: Access, town: str) -> Review:
-    """The town's pending opinions as the groups page shows them: the first groups as cards,
-    then (once few groups are left) single opinions as cards of one, and every single one
-    in a list for the one-offs. A town outside the user's scope shows nothing."""
+def review(
+    db: Database, database_path: str, access: Access, town: str, singles_page: bool = False
+) -> Review:
+    """The town's pending opinions as the groups page shows them: the first groups as cards
+    (exactly the groups `feedback groups` lists); or, on the page of the opinions in no
+    group, the first of those as cards of one, with every one of them in a list for the
+    one-offs. A town outside the user's scope shows nothing."""
     if not _in_scope(db, access, town):
         return Review([], 0, [])
     groups = similar_opinions.pending_groups(db, database_path, town)
     grouped = {o["id"] for g in groups for o in g.members}
     singles = _singles(db, town, grouped)
-    chosen = [(g.members, g.score) for g in groups[:SHOWN]]
-    chosen += [([o], None) for o in singles[: SHOWN - len(chosen)]]
+    if singles_page:
+        chosen = [([o], None) for o in singles[:SHOWN]]
+    else:
+        chosen = [(g.members, g.score) for g in groups[:SHOWN]]
     cards = [_card(db, database_path, access, members, score) for members, score in chosen]
     return Review(cards, len(groups), singles)
 

@@ -26,15 +26,27 @@ def _town(towns: list[str], asked: str | None) -> str | None:
 @bp.get("", endpoint="index")
 @login_required
 def index():
+    return _page(singles_page=False)
+
+
+@bp.get("/singles", endpoint="singles")
+@login_required
+def singles():
+    """The pending opinions in no group: each a card of one, and all in a list."""
+    return _page(singles_page=True)
+
+
+def _page(singles_page: bool):
     db = get_db()
     current = scope()
     towns = _towns(current)
     town = _town(towns, request.args.get("town"))
     database = current_app.config["FEEDBACK_DATABASE"]
-    shown = group_review.review(db, database, current, town) if town else None
+    shown = group_review.review(db, database, current, town, singles_page) if town else None
     return render_template(
         "admin/groups.html",
         review=shown,
+        singles_page=singles_page,
         town=town,
         towns=towns,
         open_suggestions=current.suggestions(db, open_only=True) if town else [],
@@ -87,4 +99,5 @@ def merge():
         args["joined"] = "1"
     if done.skipped:
         args["skipped"] = ",".join(map(str, done.skipped))
-    return redirect(url_for("groups.index", town=town, **args), 303)
+    page = "groups.singles" if request.form.get("view") == "singles" else "groups.index"
+    return redirect(url_for(page, town=town, **args), 303)
