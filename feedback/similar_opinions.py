@@ -150,9 +150,9 @@ def pending_groups(db: Database, database_path: str, town: str) -> list[Group]:
     first (one click merges the most opinions), then the most alike. The staff groups page
     and `feedback groups` both show exactly this.
 
-    By meaning, words and place (feedback.semantic_groups) among the opinions that have
-    their vector; those the background embedder has not reached yet (seconds after they
-    arrive) are grouped among themselves by the lexical engine until it has."""
+    By meaning, words and place (feedback.semantic_groups) once every pending opinion has
+    its vector; while the background embedder has not reached some (seconds after they
+    arrive), all are grouped by the lexical engine, so that the wait never splits a group."""
     index = for_town(db, database_path, town)
     pending = {
         row["id"]: row
@@ -164,15 +164,14 @@ def pending_groups(db: Database, database_path: str, town: str) -> list[Group]:
     }
     vectors = town_vectors.for_town(db, database_path, town)
     ids, matrix = vectors.rows(pending) if vectors is not None else ([], None)
-    found = []
-    if ids:
+    if ids and len(ids) == len(pending):
         known = index.known_places()
         docs = [semantic.doc(i, pending[i]["body"], pending[i]["village"], known) for i in ids]
         idf = semantic.idf_from(len(index), index.text_frequency)
         memory = judgements.memory_of(db, database_path, town, vectors)
         found = semantic_groups.group(ids, docs, matrix, idf, memory)
-    missing = sorted(set(pending) - set(ids))
-    found += [(g, cohesion(index, g)) for g in similarity_groups.group(index, missing)]
+    else:  # some not embedded yet: all by words, so that no group is split by the wait
+        found = [(g, cohesion(index, g)) for g in similarity_groups.group(index, list(pending))]
     groups = [Group([pending[i] for i in members], score) for members, score in found]
     return sorted(groups, key=lambda g: (-len(g.members), -g.score, g.members[0]["id"]))
 
