@@ -21,6 +21,7 @@ import numpy as np
 from feedback import semantic
 from feedback.clerk_memory import Memory
 from feedback.semantic import Doc, Idf
+from feedback.similarity_groups import root
 
 NEIGHBOURS = 8  # nearest by embedding per opinion whose pairs are tried
 BLOCK = 512  # rows scored against all the others at a time (BLOCK x m float32 in memory)
@@ -139,11 +140,7 @@ class _Grouping:
         return keys
 
     def find(self, m: int) -> int:
-        parent = self.parent
-        while parent[m] != m:
-            parent[m] = parent[parent[m]]
-            m = parent[m]
-        return m
+        return root(self.parent, m)
 
     def conflict(self, a: int, b: int) -> bool:
         """Some opinion of one group and some of the other name places, sharing none."""

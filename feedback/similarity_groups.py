@@ -188,11 +188,7 @@ class _Pending:
 
     # -- groups, each known by its root member --
     def find(self, m: int) -> int:
-        parent = self.parent
-        while parent[m] != m:
-            parent[m] = parent[parent[m]]
-            m = parent[m]
-        return m
+        return root(self.parent, m)
 
     def conflict(self, a: int, b: int) -> bool:
         """Some opinion of one group and some of the other name places, sharing none."""
@@ -242,6 +238,14 @@ class _Pending:
                     into[fid] = into.get(fid, 0.0) + v
         self.sums.pop(b, None)
         self.members[a].extend(self.members.pop(b))
+
+
+def root(parent: list[int], m: int) -> int:
+    """The group a member belongs to (union-find with path halving; both groupers use it)."""
+    while parent[m] != m:
+        parent[m] = parent[parent[m]]
+        m = parent[m]
+    return m
 
 
 def _dot(a: Mapping[int, float], b: Mapping[int, float]) -> float:
