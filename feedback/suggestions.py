@@ -41,12 +41,15 @@ MIXED_TOWNS = "不同镇的意见不能合并成一件建议:每件建议只含�
 # reviews; its status and lead department move only through those acts.
 ONLINE = "exists (select 1 from suggestion_departments sd where sd.suggestion_id = suggestions.id)"
 HANDLED_ONLINE = (
-    "这件建议已在线交办给承办单位,由对方签收、办理和答复:请在“在线办理”里审核答复;"
+    "这件建议已在线交办给承办单位,由对方签收、办理和答复:请在“在线交办”里审核答复;"
     "要换承办单位,请对方退回后重新交办"
 )
+MOVED_ONLINE = "这件建议已在线交办,办理期限只能由承办单位申请延期、经您同意后改变(见“在线交办”)"
 
 
-def _online(db: Database, suggestion_id: int) -> bool:
+def handled_online(db: Database, suggestion_id: int) -> bool:
+    """Handed to departments online (feedback.handling): they sign, answer and ask for
+    time, so the department, the deadline and the status are no longer the clerk's to set."""
     return bool(
         db.execute(
             "select 1 from suggestion_departments where suggestion_id = ?", [suggestion_id]
@@ -253,12 +256,15 @@ def update_in(
         raise Missing("找不到这件建议")
     if current["status"] == CLOSED:
         raise SuggestionError("已办结的建议不能再修改交办信息")
-    if department and _online(db, suggestion_id):
+    online = handled_online(db, suggestion_id)
+    if department and online:
         row = db.execute(
             "select name from departments where id = ?", [current["department_id"]]
         ).fetchone()
         if row is None or row[0] != " ".join(department.split()):
             raise SuggestionError(HANDLED_ONLINE)
+    if online and changes.get("deadline", current["deadline"]) != current["deadline"]:
+        raise SuggestionError(MOVED_ONLINE)
     if department:
         chosen = departments.choose(
             db, department, access.username, current["department_id"], current["town"]
@@ -354,7 +360,7 @@ def advance_in(
         current = access.suggestion(db, suggestion_id)
         if current is None:
             raise Missing("找不到这件建议")
-        if _online(db, suggestion_id):
+        if handled_online(db, suggestion_id):
             raise SuggestionError(HANDLED_ONLINE)
         if current["status"] != expected:
             raise Stale(f"这件建议刚刚已经是“{current['status']}”了(可能是别人处理的),请刷新页面")

@@ -215,3 +215,33 @@ def test_the_clerks_stale_form_is_a_409_that_keeps_the_reason(db, clients, world
     assert stale.status_code == 409
     assert "页面已经过时" in text(stale) and "月底前必须办好" in text(stale)
     assert db.execute("select count(*) from handling_events where kind = 'urge'").fetchone()[0] == 0
+
+
+def test_an_online_item_offers_no_offline_status_or_department(db, clients, world):  # noqa: F811
+    """Once handed over online the department signs, answers and asks for time: the clerk's
+    page keeps tier, deputies and notes, and a forged POST moving the deadline changes nothing."""
+    hand(db, world)
+    jia = clients["jia"]
+    page = text(jia.get("/admin/suggestions/1"))
+    block = re.search(r'<form[^>]*id="handling".*?</form>', page, re.S).group(0)
+    assert 'id="save-advance"' not in block and 'name="department"' not in block
+    assert 'name="deadline"' not in block and 'name="tier"' in block
+    before = db["suggestions"].get(1)
+    moved = jia.post(
+        "/admin/suggestions/1/handling",
+        data=hidden(page, "handling") | {"tier": before["tier"], "deadline": "2027-06-30"},
+    )
+    assert moved.status_code == 400
+    assert "办理期限只能由承办单位申请延期" in text(moved)
+    assert db["suggestions"].get(1)["deadline"] == before["deadline"]
+    saved = jia.post(
+        "/admin/suggestions/1/handling",
+        data=hidden(page, "handling") | {"tier": "重大", "deputies": "王代表"},
+    )
+    assert saved.status_code == 303
+    after = db["suggestions"].get(1)
+    assert (after["tier"], after["deputies"], after["deadline"]) == (
+        "重大",
+        "王代表",
+        before["deadline"],
+    )

@@ -228,6 +228,7 @@ def _page(db, suggestion: dict, status: int = 200, **forms):
         history=history,
         notes=notes,
         department=department,
+        online=suggestions.handled_online(db, suggestion["id"]),
         overdue=suggestions.is_overdue(suggestion, clock.now().date()),
         departments=departments.active_names(db, suggestion["town"]),
         categories=dict(categories()),
