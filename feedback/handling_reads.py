@@ -54,6 +54,39 @@ def timeline(db: Database, suggestion_id: int) -> list[dict]:
     return events
 
 
+# What a villager reads of online handling on their status page (/t/<receipt>): the steps
+# that tell them their problem is moving, in plain words, never a department's or a clerk's
+# own text (a return's reason, a progress note may name other people); internal acts
+# (a co-handler's part, the answer before review, a refused extension) are left out.
+VILLAGER_STEPS = {
+    "handover": ("已交办", "{body}"),
+    "sign": ("承办单位已签收", "{department}已签收,正在办理"),
+    "return": ("正在重新交办", "原承办单位认为不归其办理,镇人大正在重新交办"),
+    "progress": ("办理进展", "{department}记录了办理进展"),
+    "extension_grant": ("办理期限延长", "经镇人大同意,办理期限延长到 {new_date}"),
+    "urge": ("镇人大督办", "镇人大已督促承办单位抓紧办理"),
+    "send_back": ("继续办理", "答复没有通过镇人大审核,承办单位继续办理"),
+}
+
+
+def villager_steps(db: Database, suggestion_id: int) -> list[tuple[str, str, str]]:
+    """(when, title, detail) of each online step a villager may read, oldest first."""
+    rows = db.execute(
+        "select e.kind, e.at, e.body, e.new_date, coalesce(d.name, '承办单位') from "
+        "handling_events e left join departments d on d.id = e.department_id "
+        "where e.suggestion_id = ? order by e.id",
+        [suggestion_id],
+    ).fetchall()
+    steps = []
+    for kind, at, body, new_date, department in rows:
+        if kind in VILLAGER_STEPS:
+            title, detail = VILLAGER_STEPS[kind]
+            steps.append(
+                (at, title, detail.format(body=body, department=department, new_date=new_date))
+            )
+    return steps
+
+
 def sent_back(db: Database, suggestion_id: int) -> str | None:
     """The reason, if the clerk's last word on an answer was to send it back."""
     row = db.execute(

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from feedback import audit, clock, ratelimit, receipts
+from feedback import audit, clock, handling_reads, ratelimit, receipts
 from feedback.access import Access
 from feedback.db import write_transaction
 from feedback.labels import RATINGS
@@ -298,7 +298,9 @@ def timeline(db: Database, opinion: dict) -> list[Event]:
         ]
         shown = f"{number} {public_title(title, bodies)}".strip()
         events.append(Event(added_at, "已并入代表建议", shown))
-        if assigned_at:
+        online = handling_reads.villager_steps(db, suggestion_id)
+        events.extend(Event(*step) for step in online)
+        if assigned_at and not online:
             events.append(Event(assigned_at, "已交办", f"承办单位:{department or '—'}"))
         if closed_at:
             events.append(Event(closed_at, "已办结", ANSWER_BELOW if answer else ""))

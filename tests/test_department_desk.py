@@ -245,3 +245,35 @@ def test_an_online_item_offers_no_offline_status_or_department(db, clients, worl
         "王代表",
         before["deadline"],
     )
+
+
+def test_the_villager_reads_each_online_step_in_plain_words(app, db, world):  # noqa: F811
+    """/t/<receipt> tells the villager their problem is moving (handed over, signed for, more
+    time granted, urged), never a department's own words (a return's reason, a progress note)."""
+    from tests.test_handling import JIA as clerk
+    from tests.test_handling import dept, seen
+
+    hand(db, world, co=())
+    handling.give_back(db, dept(db, "huanbao"), 1, "标记甲:不归我们管", seen(db))
+    hand(db, world, lead="jiaotong", co=())
+    lead = dept(db, "jiaotong")
+    handling.sign_for(db, lead, 1, seen(db))
+    handling.record_progress(db, lead, 1, "标记乙:张三家门口已查看", seen(db))
+    later = (date.today() + timedelta(days=60)).isoformat()
+    handling.ask_extension(db, lead, 1, later, "需要采购灯杆", seen(db))
+    handling_town.decide_extension(db, clerk, 1, True, "", seen(db))
+    handling_town.urge(db, clerk, 1, "月底前办好", seen(db))
+    page = text(app.test_client().get("/t/HHHH-HHH2"))
+    steps = re.findall(r"<li[^>]*>.*?</li>", page, re.S)
+    shown = " ".join(re.sub(r"<[^>]+>", " ", s) for s in steps)
+    for words in (
+        "主办:甲镇环保办",
+        "正在重新交办",
+        "主办:县交通运输局",
+        "县交通运输局已签收,正在办理",
+        "县交通运输局记录了办理进展",
+        f"办理期限延长到 {later}",
+        "镇人大已督促承办单位抓紧办理",
+    ):
+        assert words in shown, words
+    assert "标记甲" not in page and "标记乙" not in page and "月底前办好" not in page
