@@ -10,7 +10,7 @@ from datetime import timedelta
 from flask import Blueprint, abort, current_app, g, redirect, url_for
 from wtforms.fields.choices import SelectChoice
 
-from feedback import clock, departments, handling, handling_reads, handling_town
+from feedback import clock, departments, handling, handling_reads, handling_town, routing
 from feedback.context import get_db, handling_photo_dir
 from feedback.labels import RESULT_CLASSES
 from feedback.web import handling_forms as forms
@@ -112,13 +112,29 @@ def panel(suggestion: dict) -> dict:
     _choices(db, handover, suggestion)
     if not handover.deadline.data:
         handover.deadline.data = _default_deadline(suggestion)
+    route = _route(db, suggestion, handover)
     return {
+        "route": route,
         "handlers": handling_reads.handlers(db, suggestion["id"]),
         "timeline": handling_reads.timeline(db, suggestion["id"]),
         "urges": handling_reads.urges(db, suggestion["id"]),
         "forms": page_forms,
         "error": g.get("handling_error"),
     }
+
+
+def _route(db, suggestion: dict, handover: forms.HandOverForm) -> routing.Route | None:
+    """While it waits to be handed over: the department that took on the most similar
+    earlier suggestions, picked in advance unless the clerk already chose one."""
+    if suggestion["status"] != "待交办":
+        return None
+    route = routing.suggest(db, current_app.config["FEEDBACK_DATABASE"], suggestion)
+    offered = {choice.value for choice in handover.lead.choices}
+    if route is None or route.department_id not in offered:
+        return None
+    if not handover.lead.data:
+        handover.lead.data = route.department_id
+    return route
 
 
 def _default_deadline(suggestion: dict) -> str:
