@@ -7,8 +7,7 @@ import re
 
 import pytest
 
-from feedback import departments, handling, handling_town, suggestions, town_vectors, users
-from feedback import vectors
+from feedback import departments, handling, handling_town, suggestions, town_vectors, users, vectors
 from tests.conftest import sign_in
 from tests.test_handling import FIELDS, JIA, YI, deadline
 
