@@ -12,19 +12,19 @@ from sqlite_utils import Database
 from feedback import clock
 from feedback.access import Access
 from feedback.db import write_transaction
-from feedback.handling import (
+from feedback.handling_acts import (
     MAX_DEADLINE_DAYS,
     MAX_REASON,
     OPEN,
     HandlingError,
-    _clerk,
-    _date,
-    _event,
-    _name,
-    _refused,
-    _text,
     add_working_days,
+    date_of,
+    event,
     latest,
+    office_name,
+    refused,
+    text_of,
+    town_only,
 )
 
 
@@ -40,8 +40,8 @@ def hand_over(
 ) -> None:
     """To a lead department and co-handlers, each one serving the suggestion's town and in
     use, with a deadline between today and a year ahead."""
-    _clerk(access)
-    until, today = _date(deadline, "办理期限"), clock.now().date()
+    town_only(access)
+    until, today = date_of(deadline, "办理期限"), clock.now().date()
     if not today <= until <= today + timedelta(days=MAX_DEADLINE_DAYS):
         raise HandlingError(f"办理期限要在今天到 {MAX_DEADLINE_DAYS} 天之内")
     co = [d for d in dict.fromkeys(co) if d != lead]
@@ -66,7 +66,7 @@ def hand_over(
             [lead, until.isoformat(), clock.stamp(now), suggestion_id, *params, seen],
         ).rowcount
         if not moved:
-            raise _refused(
+            raise refused(
                 db,
                 access,
                 suggestion_id,
@@ -81,9 +81,9 @@ def hand_over(
                 [suggestion_id, department_id, "lead" if department_id == lead else "co"]
                 + [clock.stamp(now), due],
             )
-        names = "、".join(_name(db, d) for d in co)
-        body = f"主办:{_name(db, lead)}" + (f";协办:{names}" if names else "")
-        _event(
+        names = "、".join(office_name(db, d) for d in co)
+        body = f"主办:{office_name(db, lead)}" + (f";协办:{names}" if names else "")
+        event(
             db,
             suggestion_id,
             "handover",
@@ -99,8 +99,8 @@ def decide_extension(
 ) -> None:
     """Grant the date the department asked for (the deadline moves) or refuse it, with a
     reason the department reads."""
-    _clerk(access)
-    reason = _text(reason, "不同意的理由", 2, MAX_REASON) if not grant else (reason or "").strip()
+    town_only(access)
+    reason = text_of(reason, "不同意的理由", 2, MAX_REASON) if not grant else (reason or "").strip()
     where, params = access.where("suggestions")
     with write_transaction(db):
         asked = db.execute(
@@ -114,10 +114,10 @@ def decide_extension(
             [int(grant), suggestion_id, *params, seen],
         ).rowcount
         if not decided:
-            raise _refused(db, access, suggestion_id, seen, lambda s, _: "没有待答复的延期申请")
+            raise refused(db, access, suggestion_id, seen, lambda s, _: "没有待答复的延期申请")
         kind = "extension_grant" if grant else "extension_refuse"
         new_date = asked[0] if grant else None
-        _event(db, suggestion_id, kind, access.username, None, body=reason, new_date=new_date)
+        event(db, suggestion_id, kind, access.username, None, body=reason, new_date=new_date)
 
 
 def review(
@@ -125,9 +125,9 @@ def review(
 ) -> None:
     """Accept the submitted answer (已办结: it reaches every linked villager, as closing
     always did) or send it back for more work with a reason."""
-    _clerk(access)
+    town_only(access)
     if not accept:
-        reason = _text(reason, "退回重办的理由", 2, MAX_REASON)
+        reason = text_of(reason, "退回重办的理由", 2, MAX_REASON)
     where, params = access.where("suggestions")
     now = clock.stamp()
     answer = (
@@ -145,7 +145,7 @@ def review(
             ([now] if accept else []) + [suggestion_id, *params, seen],
         ).rowcount
         if not reviewed:
-            raise _refused(db, access, suggestion_id, seen, _why_not_reviewed)
+            raise refused(db, access, suggestion_id, seen, _why_not_reviewed)
         if accept:
             db.execute(
                 "update opinions set answer = (select answer from suggestions where id = ?), "
@@ -153,7 +153,7 @@ def review(
                 "(select opinion_id from suggestion_opinions where suggestion_id = ?)",
                 [suggestion_id, now, suggestion_id],
             )
-        _event(
+        event(
             db,
             suggestion_id,
             "accept" if accept else "send_back",
@@ -171,7 +171,7 @@ def _why_not_reviewed(suggestion: dict, _row) -> str:
 
 def urge(db: Database, access: Access, suggestion_id: int, reason: str, seen: int) -> None:
     """督办 an open item handed over online: logged, shown to the department, counted."""
-    _clerk(access)
+    town_only(access)
     reason = (reason or "").strip()
     if len(reason) > MAX_REASON:
         raise HandlingError(f"督办意见最多 {MAX_REASON} 个字")
@@ -184,7 +184,7 @@ def urge(db: Database, access: Access, suggestion_id: int, reason: str, seen: in
             [suggestion_id, *params, seen],
         ).fetchone()
         if not allowed:  # the write lock is held: nothing changes before the insert
-            raise _refused(
+            raise refused(
                 db, access, suggestion_id, seen, lambda s, _: "只能督办已在线交办、还没办结的建议"
             )
         lead = db.execute(
@@ -192,7 +192,7 @@ def urge(db: Database, access: Access, suggestion_id: int, reason: str, seen: in
             "and role = 'lead'",
             [suggestion_id],
         ).fetchone()
-        _event(
+        event(
             db,
             suggestion_id,
             "urge",
