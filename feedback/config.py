@@ -37,6 +37,9 @@ DEFAULTS: dict[str, Any] = {
     # A department signs for an item handed to it within this many working days (Mon-Fri);
     # later signing is counted as late (签收及时率).
     "FEEDBACK_SIGN_WORKING_DAYS": 1,
+    # A villager answered this many days ago who left a phone number (with consent) and has
+    # not rated appears on the town's return-visit list (回访, feedback.return_visits).
+    "FEEDBACK_VISIT_AFTER_DAYS": 7,
     # Submission attempts allowed per hour (failed ones count too, a retry of a stored one
     # does not): per device (a cookie) first, then a generous ceiling per address, because
     # a whole village may share one carrier-NAT address. Clients without the device cookie

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 from sqlite_utils import Database
 
-from feedback import clock
+from feedback import clock, reopening
 from feedback.access import Access
 from feedback.labels import HANDLER_ROLES, HANDLING_EVENTS, RESULT_CLASSES
 
@@ -51,7 +51,27 @@ def timeline(db: Database, suggestion_id: int) -> list[dict]:
         event["label"] = HANDLING_EVENTS[event["kind"]]
         event["result_label"] = RESULT_CLASSES.get(event["result_class"] or "", "")
         event["photos"] = photos.get(event["id"], [])
-    return events
+    events.extend(_reopened(db, suggestion_id))
+    return sorted(events, key=lambda e: e["at"])
+
+
+def _reopened(db: Database, suggestion_id: int) -> list[dict]:
+    """二次办理 (feedback.reopening) on the same timeline, with the villager's reason."""
+    return [
+        {
+            "kind": "reopen",
+            "label": "二次办理(回访不满意)",
+            "department": None,
+            "actor": row["actor"],
+            "at": row["at"],
+            "body": row["reason"],
+            "new_date": None,
+            "result_class": None,
+            "result_label": "",
+            "photos": [],
+        }
+        for row in reopening.of_suggestion(db, suggestion_id)
+    ]
 
 
 # What a villager reads of online handling on their status page (/t/<receipt>): the steps

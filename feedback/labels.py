@@ -83,8 +83,12 @@ AUDIT_ACTIONS = {
     "handling.accept": "审核通过",
     "handling.send_back": "退回重办",
     "handling.urge": "督办",
+    "opinion.return_visit": "回访",
+    "opinion.reopen": "二次办理",
+    "suggestion.reopen": "二次办理",
 }
 AUDIT_FIELDS = {
+    "outcome": "回访结果",
     "status": "状态",
     "suggestion": "建议",
     "opinions": "意见",

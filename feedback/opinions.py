@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from feedback import audit, clock, handling_reads, ratelimit, receipts
+from feedback import audit, clock, handling_reads, ratelimit, receipts, reopening
 from feedback.access import Access
 from feedback.db import write_transaction
 from feedback.labels import RATINGS
@@ -240,8 +240,8 @@ def rate(db: Database, opinion: dict, rating: str, reason: str | None = None) ->
     reason = (reason or "").strip()[:REASON_MAX] if rating == "不满意" else ""
     with write_transaction(db):
         rated = db.execute(
-            "update opinions set rating = ?, rating_reason = ?, rated_at = ? "
-            "where id = ? and rating is null "
+            "update opinions set rating = ?, rating_reason = ?, rated_at = ?, "
+            "rating_source = 'villager' where id = ? and rating is null "
             "and (status = 'answered' or exists (select 1 from suggestion_opinions so "
             "join suggestions s on s.id = so.suggestion_id "
             "where so.opinion_id = opinions.id and s.status = '已办结'))",
@@ -304,6 +304,7 @@ def timeline(db: Database, opinion: dict) -> list[Event]:
             events.append(Event(assigned_at, "已交办", f"承办单位:{department or '—'}"))
         if closed_at:
             events.append(Event(closed_at, "已办结", ANSWER_BELOW if answer else ""))
+    events.extend(_reopenings(db, opinion))
     if opinion["status"] == "answered":
         events.append(Event(opinion["answered_at"], "已答复", ANSWER_BELOW))
     elif opinion["status"] == "rejected":
@@ -311,6 +312,20 @@ def timeline(db: Database, opinion: dict) -> list[Event]:
             Event(opinion["answered_at"] or "", "未予受理", opinion["reject_reason"] or "")
         )
     return sorted(events, key=lambda event: event.at)
+
+
+def _reopenings(db: Database, opinion: dict) -> list[Event]:
+    """Each answer undone for 二次办理 (feedback.reopening): the first closing, then the
+    reopening, in words for any villager (the reason is the caller's note, not shown)."""
+    events = []
+    for row in reopening.of_opinion(db, opinion["id"]):
+        if row["closed_at"]:
+            events.append(Event(row["closed_at"], "已答复", f"当时的答复:{row['answer'] or ''}"))
+        events.append(Event(row["at"], "二次办理", REOPENED_TEXT))
+    return events
+
+
+REOPENED_TEXT = "回访时村民对答复不满意,镇人大已要求重新办理,办好后会再次答复。"
 
 
 def answer_of(db: Database, opinion: dict) -> str | None:

@@ -174,3 +174,48 @@ def online_handling(db: Database) -> None:
         ALTER TABLE suggestions ADD COLUMN returned_reason TEXT;
         """,
     )
+
+
+@migrations(name="0027_return_visits")
+def return_visits(db: Database) -> None:
+    """Return visits (回访, feedback.return_visits) and 二次办理 (feedback.reopening).
+
+    - opinions.rating_source: who gave the rating, the villager on their status page or the
+      town on a return visit (满意率 reports both); every earlier rating was the villager's.
+    - return_visits: each call about an opinion, its outcome and note, who and when.
+    - reopenings: each closing undone because a villager was not satisfied, with when it had
+      closed and its answer, so the timelines keep the first answer beside the reopening."""
+    run_script(
+        db,
+        """
+        ALTER TABLE opinions ADD COLUMN rating_source TEXT
+            CHECK (rating_source IN ('villager', 'visit'));
+        UPDATE opinions SET rating_source = 'villager' WHERE rating IS NOT NULL;
+
+        CREATE TABLE return_visits (
+            id INTEGER PRIMARY KEY,
+            opinion_id INTEGER NOT NULL REFERENCES opinions (id),
+            outcome TEXT NOT NULL
+                CHECK (outcome IN ('满意', '基本满意', '不满意', '未接通', '拒绝回访')),
+            note TEXT NOT NULL DEFAULT '',
+            caller TEXT NOT NULL,
+            at TEXT NOT NULL
+        );
+        CREATE INDEX return_visits_opinion ON return_visits (opinion_id, at);
+        CREATE INDEX opinions_answered_contact ON opinions (answered_at)
+            WHERE phone IS NOT NULL AND consent = 1;
+
+        CREATE TABLE reopenings (
+            id INTEGER PRIMARY KEY,
+            suggestion_id INTEGER REFERENCES suggestions (id),
+            opinion_id INTEGER NOT NULL REFERENCES opinions (id),
+            closed_at TEXT,
+            answer TEXT,
+            reason TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            at TEXT NOT NULL
+        );
+        CREATE INDEX reopenings_suggestion ON reopenings (suggestion_id);
+        CREATE INDEX reopenings_opinion ON reopenings (opinion_id);
+        """,
+    )

@@ -24,6 +24,7 @@ def init_app(app: Flask) -> None:
         opinions,
         public,
         reports,
+        return_visits,
         stations,
         suggestions,
         users,
@@ -45,6 +46,7 @@ def init_app(app: Flask) -> None:
         users,
         departments,
         handling,
+        return_visits,
         department_desk,  # after auth: its confinement of departments reads g.user
     )
     for module in blueprints:
