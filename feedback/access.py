@@ -4,7 +4,9 @@ Every staff read of stations, opinions, suggestions and imports goes through an 
 the rule lives here once instead of in each view: an admin (the county office) sees every
 town, a clerk only their own town, a department account only the suggestions handed to its
 office (as lead 主办 or co-handler 协办, feedback.handling) and the opinions behind those,
-never a station, an inbox or another office's item. A lookup returns the row or None; the
+never a station, an inbox or another office's item; a deputy only the opinions of the
+stations they are posted to and those addressed to them, all of their own town, while
+they are in office. A lookup returns the row or None; the
 web turns None into a plain 404, so someone outside the scope learns nothing from trying
 URLs, and the domain functions that change a record take the Access too and repeat its rule
 in their own SQL.
@@ -26,6 +28,7 @@ class Access:
     town: str | None = None  # a clerk's town; None for an admin (every town)
     username: str = "system"
     department_id: int | None = None  # a department account's office
+    deputy_id: int | None = None  # a deputy account's deputy
 
     @classmethod
     def of(cls, user: dict) -> Access:
@@ -34,7 +37,13 @@ class Access:
             user.get("town"),
             user.get("username", "system"),
             user.get("department_id") if user["role"] == "department" else None,
+            user.get("deputy_id") if user["role"] == "deputy" else None,
         )
+
+    @property
+    def deputy(self) -> int | None:
+        """The deputy a deputy account is; None for every other role."""
+        return self.deputy_id if self.role == "deputy" else None
 
     @property
     def office(self) -> int | None:
@@ -79,6 +88,8 @@ class Access:
                 "where sd.department_id = ?)"
             )
             return behind, [self.office]
+        if self.deputy is not None:
+            return _DEPUTY_OPINIONS.format(o=opinion, s=station), [self.deputy] * 3
         return "0", []
 
     def stations(self, db: Database, active_only: bool = True) -> list[dict]:
@@ -152,6 +163,15 @@ class Access:
             f"where i.id = ? and {where}"
         )
         return _one(db, sql, [import_id, *params])
+
+
+# A deputy's opinions: addressed to them or received at one of their stations, and only
+# of their own town while they are in office (a retired deputy's account reads nothing).
+_DEPUTY_OPINIONS = (
+    "({o}.deputy_id = ? or {o}.station_id in "
+    "(select ds.station_id from deputy_stations ds where ds.deputy_id = ?)) "
+    "and {s}.town = (select d.town from deputies d where d.id = ? and d.active = 1)"
+)
 
 
 def _one(db: Database, sql: str, params: list) -> dict | None:

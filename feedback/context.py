@@ -36,6 +36,11 @@ def handling_photo_dir() -> Path:
     return Path(current_app.instance_path) / "handling_photos"
 
 
+def activity_photo_dir() -> Path:
+    """Photos of deputies' duty activities (履职活动), apart from villagers' like handling's."""
+    return Path(current_app.instance_path) / "activity_photos"
+
+
 def categories() -> list[tuple[str, str]]:
     """The opinion categories, code and label, in the order forms offer them."""
     return list(current_app.config["FEEDBACK_CATEGORIES"].items())

@@ -71,6 +71,10 @@ AUDIT_ACTIONS = {
     "user.login": "登录",
     "town.add": "添加镇街",
     "department.add": "添加承办单位",
+    "deputy.add": "添加代表",
+    "deputy.import": "导入代表",
+    "deputy.retire": "代表离任",
+    "deputy.activity": "记录履职活动",
     "handling.handover": "在线交办",
     "handling.sign": "签收",
     "handling.return": "退回",
@@ -134,3 +138,14 @@ HANDLING_EVENTS = {
     "urge": "督办",
 }
 HANDLER_ROLES = {"lead": "主办", "co": "协办"}
+
+# Deputies (feedback.deputies): the level of congress they were elected to, and the kinds of
+# duty activity they record on their phone (履职活动), code -> label.
+DEPUTY_LEVELS = ("全国", "省", "市", "县", "乡镇")
+DUTY_ACTIVITIES = {
+    "reception": "进站接待",
+    "visit": "走访",
+    "inspection": "调研视察",
+    "forum": "座谈",
+    "market": "集市摆摊",
+}

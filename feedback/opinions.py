@@ -40,6 +40,9 @@ class NewOpinion:
     spam: bool = False
     import_id: int | None = None
     created_at: str = field(default_factory=clock.stamp)
+    deputy_id: int | None = None  # addressed to a deputy (their 代表码, or typed in by them)
+    activity_id: int | None = None  # heard at a deputy's duty activity
+    place: str | None = None  # where a deputy heard it (a house, a market stall)
 
 
 _COLUMNS = tuple(f.name for f in fields(NewOpinion) if f.name != "spam")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from feedback.labels import DEPUTY_LEVELS, DUTY_ACTIVITIES
 from feedback.migrations_early import EARLY, run_script
 
 migrations = Migrations("feedback")
@@ -66,35 +67,45 @@ def department_accounts(db: Database) -> None:
     try:
         if db.execute("PRAGMA foreign_keys").fetchone()[0]:
             raise RuntimeError("foreign keys could not be switched off for the users rebuild")
-        _rebuild_users(db)
+        _rebuild_users(db, USERS_0017, INDEXES_0017)
     finally:
         db.execute("PRAGMA foreign_keys=ON")
 
 
-def _rebuild_users(db: Database) -> None:
+USERS_0017 = """
+    CREATE TABLE users_rebuilt (
+        id INTEGER PRIMARY KEY,
+        username TEXT NOT NULL UNIQUE,
+        password_hash TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('admin', 'clerk', 'department')),
+        town TEXT,
+        active INTEGER NOT NULL DEFAULT 1,
+        created_at TEXT NOT NULL,
+        department_id INTEGER REFERENCES departments (id),
+        CHECK (role != 'clerk' OR town IS NOT NULL),
+        CHECK ((role = 'department') = (department_id IS NOT NULL))
+    );
+"""
+INDEXES_0017 = """
+    CREATE INDEX users_department ON users (department_id) WHERE department_id IS NOT NULL;
+"""
+
+
+def _rebuild_users(db: Database, create: str, indexes: str) -> None:
+    """Copy users into the table `create` makes (users_rebuilt), swap it in, add `indexes`,
+    and commit only when every foreign key still holds."""
     kept = ", ".join(db["users"].columns_dict)
     db.execute("BEGIN IMMEDIATE")
     try:
         run_script(
             db,
-            f"""
-            CREATE TABLE users_rebuilt (
-                id INTEGER PRIMARY KEY,
-                username TEXT NOT NULL UNIQUE,
-                password_hash TEXT NOT NULL,
-                role TEXT NOT NULL CHECK (role IN ('admin', 'clerk', 'department')),
-                town TEXT,
-                active INTEGER NOT NULL DEFAULT 1,
-                created_at TEXT NOT NULL,
-                department_id INTEGER REFERENCES departments (id),
-                CHECK (role != 'clerk' OR town IS NOT NULL),
-                CHECK ((role = 'department') = (department_id IS NOT NULL))
-            );
+            create
+            + f"""
             INSERT INTO users_rebuilt ({kept}) SELECT {kept} FROM users;
             DROP TABLE users;
             ALTER TABLE users_rebuilt RENAME TO users;
-            CREATE INDEX users_department ON users (department_id) WHERE department_id IS NOT NULL;
-            """,
+            """
+            + indexes,
         )
         broken = db.execute("PRAGMA foreign_key_check").fetchall()
         if broken:
@@ -174,6 +185,118 @@ def online_handling(db: Database) -> None:
         ALTER TABLE suggestions ADD COLUMN returned_reason TEXT;
         """,
     )
+
+
+@migrations(name="0020_deputies")
+def deputies(db: Database) -> None:
+    """People's-congress deputies (feedback.deputies), their stations and their duty work.
+
+    - deputies: the registry, code unique like a station's (it is part of the 代表码's
+      address /d/CODE); a retired deputy keeps their row (and what they did) but their code
+      takes no more opinions.
+    - deputy_stations: the stations of their town a deputy is posted to; `position` orders
+      them, the first receives what is sent to the deputy's own code.
+    - opinions.deputy_id: the deputy an opinion is addressed to (their 代表码, or typed in by
+      them); opinions.activity_id: the duty activity it was heard at, opinions.place where
+      (the house, the market) when a deputy typed it in.
+    - deputy_activities and their photos: what a deputy records on the phone (进站接待、走访、
+      调研视察、座谈、集市摆摊), the record of work is counted from them."""
+    levels = ", ".join(f"'{level}'" for level in DEPUTY_LEVELS)
+    kinds = ", ".join(f"'{kind}'" for kind in DUTY_ACTIVITIES)
+    run_script(
+        db,
+        f"""
+        CREATE TABLE deputies (
+            id INTEGER PRIMARY KEY,
+            code TEXT NOT NULL UNIQUE,
+            name TEXT NOT NULL,
+            town TEXT NOT NULL REFERENCES towns (name),
+            level TEXT NOT NULL DEFAULT '乡镇' CHECK (level IN ({levels})),
+            phone TEXT,
+            active INTEGER NOT NULL DEFAULT 1,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX deputies_town ON deputies (town, active);
+
+        CREATE TABLE deputy_stations (
+            deputy_id INTEGER NOT NULL REFERENCES deputies (id),
+            station_id INTEGER NOT NULL REFERENCES stations (id),
+            position INTEGER NOT NULL,
+            PRIMARY KEY (deputy_id, station_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX deputy_stations_station ON deputy_stations (station_id, deputy_id);
+
+        CREATE TABLE deputy_activities (
+            id INTEGER PRIMARY KEY,
+            deputy_id INTEGER NOT NULL REFERENCES deputies (id),
+            kind TEXT NOT NULL CHECK (kind IN ({kinds})),
+            held_on TEXT NOT NULL,
+            place TEXT NOT NULL,
+            people INTEGER NOT NULL CHECK (people >= 0),
+            notes TEXT NOT NULL DEFAULT '',
+            created_by TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX deputy_activities_deputy ON deputy_activities (deputy_id, held_on);
+
+        CREATE TABLE activity_photos (
+            id INTEGER PRIMARY KEY,
+            activity_id INTEGER NOT NULL REFERENCES deputy_activities (id),
+            filename TEXT NOT NULL UNIQUE,
+            width INTEGER NOT NULL,
+            height INTEGER NOT NULL,
+            bytes INTEGER NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX activity_photos_activity ON activity_photos (activity_id);
+
+        ALTER TABLE opinions ADD COLUMN deputy_id INTEGER REFERENCES deputies (id);
+        ALTER TABLE opinions ADD COLUMN activity_id INTEGER REFERENCES deputy_activities (id);
+        ALTER TABLE opinions ADD COLUMN place TEXT;
+        CREATE INDEX opinions_deputy ON opinions (deputy_id, created_at)
+            WHERE deputy_id IS NOT NULL;
+        CREATE INDEX opinions_activity ON opinions (activity_id) WHERE activity_id IS NOT NULL;
+        """,
+    )
+
+
+@migrations(name="0021_deputy_accounts", transactional=False)
+def deputy_accounts(db: Database) -> None:
+    """Accounts of a deputy: role 'deputy' with the deputy they are (users.deputy_id). The
+    role's CHECK changes, so the table is rebuilt exactly as migration 0017 did it (foreign
+    keys off, its own transaction, every key checked before the commit)."""
+    if "deputy_id" in db["users"].columns_dict:
+        return
+    if db.conn.in_transaction:
+        db.conn.commit()
+    db.execute("PRAGMA foreign_keys=OFF")
+    try:
+        if db.execute("PRAGMA foreign_keys").fetchone()[0]:
+            raise RuntimeError("foreign keys could not be switched off for the users rebuild")
+        _rebuild_users(db, USERS_0021, INDEXES_0017 + INDEXES_0021)
+    finally:
+        db.execute("PRAGMA foreign_keys=ON")
+
+
+USERS_0021 = """
+    CREATE TABLE users_rebuilt (
+        id INTEGER PRIMARY KEY,
+        username TEXT NOT NULL UNIQUE,
+        password_hash TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('admin', 'clerk', 'department', 'deputy')),
+        town TEXT,
+        active INTEGER NOT NULL DEFAULT 1,
+        created_at TEXT NOT NULL,
+        department_id INTEGER REFERENCES departments (id),
+        deputy_id INTEGER REFERENCES deputies (id),
+        CHECK (role != 'clerk' OR town IS NOT NULL),
+        CHECK ((role = 'department') = (department_id IS NOT NULL)),
+        CHECK ((role = 'deputy') = (deputy_id IS NOT NULL))
+    );
+"""
+INDEXES_0021 = """
+    CREATE UNIQUE INDEX users_deputy ON users (deputy_id) WHERE deputy_id IS NOT NULL;
+"""
 
 
 @migrations(name="0027_return_visits")

@@ -1,5 +1,6 @@
-"""Staff accounts: admins (every town), clerks (one town) and department accounts (the
-suggestions handed to one office, feedback.access). Passwords are hashed with Werkzeug's
+"""Staff accounts: admins (every town), clerks (one town), department accounts (the
+suggestions handed to one office, feedback.access) and deputies' own accounts (their
+stations' opinions and those addressed to them). Passwords are hashed with Werkzeug's
 hashers; the plain password never touches the database or the logs."""
 
 from __future__ import annotations
@@ -10,10 +11,10 @@ import re
 from sqlite_utils import Database
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from feedback import audit, clock, departments, sessions, towns
+from feedback import audit, clock, departments, deputies, sessions, towns
 from feedback.db import write_transaction
 
-ROLES = ("admin", "clerk", "department")
+ROLES = ("admin", "clerk", "department", "deputy")
 MIN_PASSWORD = 8
 _USERNAME = re.compile(r"^[A-Za-z0-9_.\-\u4e00-\u9fff]{2,32}$")
 
@@ -47,7 +48,8 @@ def _check_role(role: str, town: str | None) -> str | None:
     town = (town or "").strip() or None
     if role not in ROLES:
         raise UserError(
-            f"role must be one of {', '.join(ROLES)}", "角色只能是管理员、镇街工作人员或承办单位"
+            f"role must be one of {', '.join(ROLES)}",
+            "角色只能是管理员、镇街工作人员、承办单位或人大代表",
         )
     if role == "clerk" and not town:
         raise UserError(
@@ -93,6 +95,41 @@ def _department_of(db: Database, role: str, name: str | None) -> int | None:
     return office["id"]
 
 
+def _deputy_of(db: Database, role: str, code: str | None, user_id: int = 0) -> int | None:
+    """A deputy account's deputy: an active one of the registry, by code; other roles have
+    none (an option given to a role that does not use it is an error, never dropped)."""
+    code = (code or "").strip().lower()
+    if role != "deputy":
+        if code:
+            raise UserError(
+                "--deputy is only for a deputy's account (--role deputy)",
+                "只有人大代表账号才选代表",
+            )
+        return None
+    if not code:
+        raise UserError(
+            "a deputy's account needs --deputy CODE (see `feedback deputy list`)",
+            "人大代表账号要选是哪一位代表",
+        )
+    deputy = deputies.get(db, code)
+    if deputy is None:
+        raise UserError(
+            f"unknown deputy {code!r} (see `feedback deputy list`)",
+            f"名册里没有编码为 {code} 的代表",
+        )
+    if not deputy["active"]:
+        raise UserError(f"deputy {code} is retired", f"代表 {code} 已离任")
+    taken = db.execute(
+        "select username from users where deputy_id = ? and id != ?", [deputy["id"], user_id]
+    ).fetchone()
+    if taken:
+        raise UserError(
+            f"deputy {code} already has an account ({taken[0]})",
+            f"代表 {code} 已经有账号({taken[0]})",
+        )
+    return deputy["id"]
+
+
 def _known_town(db: Database, town: str | None) -> str | None:
     """A clerk's town must be a known one (feedback.towns), or the clerk would see nothing."""
     if town is None:
@@ -111,23 +148,42 @@ def add(
     town: str | None,
     actor: str = "cli",
     department: str | None = None,
+    deputy: str | None = None,
 ) -> dict:
-    """An account; a department account (`department`: the office's name) has no town: what
-    it sees follows from what is handed to its office."""
+    """An account; a department account (`department`: the office's name) and a deputy's
+    (`deputy`: their code) have no town: what they see follows from their office or their
+    stations."""
     username, town = _check_username(username), _check_role(role, town)
     _check_password(password)
     with write_transaction(db):
         town = _known_town(db, town)
         department_id = _department_of(db, role, department)
+        deputy_id = _deputy_of(db, role, deputy)
         if db.execute("select 1 from users where username = ?", [username]).fetchone():
             raise UserError(f"user {username} already exists", f"用户名 {username} 已有人用")
         user_id = db.execute(
-            "insert into users (username, password_hash, role, town, department_id, created_at) "
-            "values (?, ?, ?, ?, ?, ?)",
-            [username, generate_password_hash(password), role, town, department_id, clock.stamp()],
+            "insert into users (username, password_hash, role, town, department_id, deputy_id, "
+            "created_at) values (?, ?, ?, ?, ?, ?, ?)",
+            [
+                username,
+                generate_password_hash(password),
+                role,
+                town,
+                department_id,
+                deputy_id,
+                clock.stamp(),
+            ],
         ).lastrowid
         audit.record(
-            db, actor, "user.add", "user", user_id, role=role, town=town, department=department_id
+            db,
+            actor,
+            "user.add",
+            "user",
+            user_id,
+            role=role,
+            town=town,
+            department=department_id,
+            deputy=deputy_id,
         )
     return get(db, user_id)
 
@@ -154,18 +210,23 @@ def change_role(
     town: str | None,
     actor: str,
     department: str | None = None,
+    deputy: str | None = None,
 ) -> None:
     town = _check_role(role, town)
     with write_transaction(db):
         town = _known_town(db, town)
         department_id = _department_of(db, role, department)
+        if role == "deputy" and user.get("deputy_id") and not deputy:
+            deputy_id = user["deputy_id"]  # still the same deputy
+        else:
+            deputy_id = _deputy_of(db, role, deputy, user["id"])
         if user["role"] == "admin" and role != "admin" and not _other_active_admins(db, user):
             raise UserError(
                 "the last admin cannot stop being one", "这是最后一位管理员,不能改为工作人员"
             )
         db.execute(
-            "update users set role = ?, town = ?, department_id = ? where id = ?",
-            [role, town, department_id, user["id"]],
+            "update users set role = ?, town = ?, department_id = ?, deputy_id = ? where id = ?",
+            [role, town, department_id, deputy_id, user["id"]],
         )
         # A changed role or town changes what the account may see: it signs in afresh.
         sessions.end_all(db, user["id"], "role")

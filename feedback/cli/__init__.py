@@ -17,6 +17,7 @@ def main() -> None:
 
 def init_app(app: Flask) -> None:
     from feedback.cli.departments import department_group
+    from feedback.cli.deputies import deputy_group
     from feedback.cli.operations import backup_command, purge_contacts_command
     from feedback.cli.opinions import groups_command, opinion_group, similar_command
     from feedback.cli.reports import report_command
@@ -32,6 +33,7 @@ def init_app(app: Flask) -> None:
         station_group,
         town_group,
         department_group,
+        deputy_group,
         opinion_group,
         poster_command,
         posters_command,

@@ -16,6 +16,8 @@ def init_app(app: Flask) -> None:
         auth,
         department_desk,
         departments,
+        deputies,
+        deputy_desk,
         groups,
         handling,
         home,
@@ -48,6 +50,8 @@ def init_app(app: Flask) -> None:
         handling,
         return_visits,
         department_desk,  # after auth: its confinement of departments reads g.user
+        deputies,
+        deputy_desk,  # after auth: the same confinement for deputies' accounts
     )
     for module in blueprints:
         app.register_blueprint(module.bp)

@@ -30,7 +30,7 @@ from werkzeug.datastructures import CombinedMultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms.fields.choices import SelectChoice
 
-from feedback import opinions, photos, ratelimit, receipts, stations
+from feedback import deputies, opinions, photos, ratelimit, receipts, stations
 from feedback.clock import display as show_time
 from feedback.context import categories, get_db, photo_dir
 from feedback.photos import Photo, PhotoError
@@ -70,6 +70,23 @@ def station_form(code: str):
     station = stations.get_active(get_db(), code)
     if station is None:
         abort(404)
+    return _intake(station)
+
+
+@bp.route("/d/<code>", methods=["GET", "POST"])
+def deputy_form(code: str):
+    """A deputy's card (代表码): the station form, headed with the deputy, received at their
+    station and addressed to them. Unknown or retired: the same 404 as a station's."""
+    found = deputies.get_receiving(get_db(), code)
+    if found is None:
+        abort(404)
+    deputy, station = found
+    return _intake(dict(station, deputy=deputy))
+
+
+def _intake(station: dict):
+    """GET draws the form, POST stores the opinion; `station["deputy"]`, when set, is the
+    deputy it is addressed to."""
     if request.method == "GET":
         form = _opinion_form(None)
         form.submission_token.data = secrets.token_urlsafe(18)
@@ -120,6 +137,7 @@ def _new_opinion(station: dict, form: OpinionForm) -> opinions.NewOpinion:
         consent=bool(form.consent.data),
         submission_token=form.submission_token.data or None,
         spam=bool((form.website.data or "").strip()),
+        deputy_id=station["deputy"]["id"] if station.get("deputy") else None,
     )
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, g, redirect, render_template, url_for
 from flask_wtf import FlaskForm
 
-from feedback import audit, towns, users
+from feedback import audit, deputies, towns, users
 from feedback.context import get_db
 from feedback.web.auth import admin_required
 from feedback.web.pages import submit
@@ -26,11 +26,25 @@ def _users_page(
     return render_template(
         "admin/users.html",
         rows=users.listing(db),
-        form=(form or NewUserForm(formdata=None)).with_towns(towns.names(db)),
+        form=(form or NewUserForm(formdata=None)).with_towns(towns.names(db), _deputies(db)),
         town_form=town_form or TownForm(formdata=None, prefix="t"),
         town_error=town_error,
         error=error,
     ), status
+
+
+def _deputy_code(form: RoleFields) -> str | None:
+    """The deputy chosen, for a deputy's account; as with the town, the select's value is
+    left out for the roles that have none (it stays filled when the role is changed)."""
+    return form.deputy.data if form.role.data == "deputy" else None
+
+
+def _deputies(db) -> list[dict]:
+    """Deputies in office without an account yet: the ones a new deputy account can be."""
+    taken = {
+        row[0] for row in db.execute("select deputy_id from users where deputy_id is not null")
+    }
+    return [d for d in deputies.listing(db) if d["active"] and d["id"] not in taken]
 
 
 @bp.get("/users")
@@ -52,6 +66,7 @@ def user_add():
             form.role.data,
             form.town.data,
             actor=g.user["username"],
+            deputy=_deputy_code(form),
         ),
         _users_page,
         lambda user: url_for("users.user_page", user_id=user["id"], added=1),
@@ -79,10 +94,12 @@ def _account(user_id: int) -> dict:
 def _user_page(user: dict, error: str | None = None, status: int = 400, **forms):
     db = get_db()
     role_form = forms.get("role") or RoleFields(formdata=None, role=user["role"], town=user["town"])
+    mine = deputies.by_id(db, user["deputy_id"]) if user.get("deputy_id") else None
+    role_form.deputy.data = role_form.deputy.data or (mine["code"] if mine else "")
     return render_template(
         "admin/user.html",
         account=user,
-        role_form=role_form.with_towns(towns.names(db)),
+        role_form=role_form.with_towns(towns.names(db), ([mine] if mine else []) + _deputies(db)),
         password_form=forms.get("password") or PasswordFields(formdata=None),
         history=audit.history(db, "user", user["id"]),
         error=error,
@@ -102,7 +119,12 @@ def user_role(user_id: int):
     return submit(
         form,
         lambda: users.change_role(
-            get_db(), user, form.role.data, form.town.data, g.user["username"]
+            get_db(),
+            user,
+            form.role.data,
+            form.town.data,
+            g.user["username"],
+            deputy=_deputy_code(form),
         ),
         lambda form, error: _user_page(user, error, role=form),
         url_for("users.user_page", user_id=user_id),
