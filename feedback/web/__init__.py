@@ -24,6 +24,7 @@ def init_app(app: Flask) -> None:
         opinions,
         public,
         reports,
+        sms,
         stations,
         suggestions,
         users,
@@ -45,6 +46,7 @@ def init_app(app: Flask) -> None:
         users,
         departments,
         handling,
+        sms,
         department_desk,  # after auth: its confinement of departments reads g.user
     )
     for module in blueprints:
@@ -57,3 +59,4 @@ def init_app(app: Flask) -> None:
     # stale token re-renders the form with what was typed instead of a bare error.
     csrf = CSRFProtect(app)
     csrf.exempt(public.bp)
+    csrf.exempt(sms.replies)  # pushed by the SMS provider, guarded by a secret address
