@@ -39,15 +39,18 @@ def _hmac(key: bytes, text: str) -> bytes:
     return hmac.new(key, text.encode("utf-8"), hashlib.sha256).digest()
 
 
+def canonical_request(host: str, action: str, body: bytes) -> str:
+    """Step 1 of TC3-HMAC-SHA256: the request as the signature sees it."""
+    headers = f"content-type:{CONTENT_TYPE}\nhost:{host}\nx-tc-action:{action.lower()}\n"
+    return "\n".join(["POST", "/", "", headers, SIGNED_HEADERS, hashlib.sha256(body).hexdigest()])
+
+
 def authorization(
     secret_id: str, secret_key: str, host: str, action: str, body: bytes, timestamp: int
 ) -> str:
     """The Authorization header of one POST, per TC3-HMAC-SHA256."""
     date = datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d")
-    headers = f"content-type:{CONTENT_TYPE}\nhost:{host}\nx-tc-action:{action.lower()}\n"
-    canonical = "\n".join(
-        ["POST", "/", "", headers, SIGNED_HEADERS, hashlib.sha256(body).hexdigest()]
-    )
+    canonical = canonical_request(host, action, body)
     scope = f"{date}/{SERVICE}/tc3_request"
     to_sign = "\n".join(
         [

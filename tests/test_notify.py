@@ -5,6 +5,7 @@ clerk, purged with the contacts, and idle without a provider."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import timedelta
 
@@ -25,6 +26,7 @@ from feedback import (
 )
 from feedback.access import Access
 from feedback.sms_aliyun import signature as aliyun_signature
+from feedback.sms_tencent import canonical_request
 from tests.conftest import BASE_URL, csrf_of, sign_in
 from tests.fake_sms import KEY_SECRET, FakeSms
 
@@ -96,6 +98,19 @@ def test_alibaba_signature_matches_its_documented_example():
         "Version": "2017-05-25",
     }
     assert aliyun_signature(params, "testSecret", "GET") == "zJDF+Lrzhj/ThnlvIToysFRq6t4="
+
+
+def test_tencent_canonical_request_matches_its_documented_example():
+    """The DescribeInstances example of Tencent Cloud's "Signature v3" page: the hashes of
+    its payload and canonical request as published there (its keys are masked, so the
+    signature itself is checked by the fake provider)."""
+    body = (
+        b'{"Limit": 1, "Filters": [{"Values": ["\\u672a\\u547d\\u540d"], "Name": "instance-name"}]}'
+    )
+    canonical = canonical_request("cvm.tencentcloudapi.com", "DescribeInstances", body)
+    assert canonical.endswith("35e9c5b0e3ae67532d3c9f17ead6c90222632e5b1ff7f6e89887f1398934f064")
+    digest = hashlib.sha256(canonical.encode()).hexdigest()
+    assert digest == "7019a55be8395899b900fb5564e4200d984910f34794a27cb3fb7d10ff6a1e84"
 
 
 def test_merge_and_answer_text_the_villagers_who_asked_once(db, world, fake, tmp_path):
