@@ -102,9 +102,9 @@ def run(db: Database, provider: Provider | None, policy: Policy, lock: Path) -> 
         if not held:
             report.busy = True
             return report
-        _sweep(db, policy, report)
         _take_replies(db, provider, report)
         _reconcile(db, provider, policy, report)
+        _sweep(db, policy, report)  # after both: a message put back may be stale or unwanted
         if not report.halted:
             claimed = _claim(db, provider, policy)
             for index, row in enumerate(claimed):

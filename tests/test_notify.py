@@ -288,3 +288,31 @@ def test_the_secret_never_leaves_in_a_request(db, world, tmp_path):
         run(db, fake, tmp_path)
     stored = " ".join(r[0] for r in db.execute("select response from sms_attempts"))
     assert KEY_SECRET not in stored
+
+
+def test_a_clerk_typing_in_a_paper_opinion_can_ask_for_texts(client, db, two_town_stations):
+    users.add(db, "jia", "correct horse", "clerk", "甲镇")
+    sign_in(client, "jia")
+    page = client.get("/admin/opinions/new").get_data(as_text=True)
+    assert "村民要求有进展时发短信告诉他" in page
+    data = {"csrf_token": csrf_of(page), "station": "1", "channel": "paper", "category": ""}
+    data.update(body="纸质表:村口路灯坏了三个月", phone="13812345678", consent="y", sms="y")
+    assert client.post("/admin/opinions/new", data=data).status_code == 303
+    suggestions.create(db, JIA, [1], FIELDS, DAYS)
+    assert [m["phone"] for m in outbox(db)] == [PHONE]
+
+
+def test_a_refused_configuration_fails_the_command_and_keeps_the_messages(app, db, world, runner):
+    suggestions.create(db, JIA, [1], FIELDS, DAYS)
+    with FakeSms("aliyun") as fake:
+        app.config.update(fake.env(), FEEDBACK_SMS_KEY_SECRET="wrong")
+        result = runner.invoke(args=["notify"])
+    assert result.exit_code == 1 and "SignatureDoesNotMatch" in result.output
+    assert outbox(db)[0]["status"] == "pending"
+
+
+def test_one_run_at_a_time(db, world, tmp_path):
+    suggestions.create(db, JIA, [1], FIELDS, DAYS)
+    with FakeSms("tencent") as fake, notify_send._one_run(tmp_path / "notify.lock") as held:
+        assert held
+        assert run(db, fake, tmp_path).busy and not fake.messages
