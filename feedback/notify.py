@@ -45,8 +45,8 @@ _WANTED = (
     "(select 1 from sms_optouts x where x.phone = o.phone and x.at >= o.created_at)"
 )
 _INSERT = (
-    "insert or ignore into sms_outbox (opinion_id, event, suggestion_id, phone, receipt, "
-    "next_at, tag, created_at) select o.id, ?, ?, o.phone, o.receipt, ?, "
+    "insert or ignore into sms_outbox (opinion_id, event, suggestion_id, occasion, phone, "
+    "receipt, next_at, tag, created_at) select o.id, ?, ?, ?, o.phone, o.receipt, ?, "
     "'mst' || lower(hex(randomblob(10))), ? from opinions o "
 )
 
@@ -55,18 +55,21 @@ def merged(db: Database, opinion_id: int, suggestion_id: int) -> None:
     """The opinion now stands behind a suggestion; call inside the merge's transaction."""
     now = clock.stamp()
     db.execute(
-        _INSERT + f"where o.id = ? and {_WANTED}", ["merged", suggestion_id, now, now, opinion_id]
+        _INSERT + f"where o.id = ? and {_WANTED}",
+        ["merged", suggestion_id, "", now, now, opinion_id],
     )
 
 
 def suggestion_answered(db: Database, suggestion_id: int) -> None:
     """The suggestion is closed with its answer: every villager behind it who asked is told;
-    call inside the closing transaction."""
+    call inside the closing transaction. The occasion is the closing moment, so a suggestion
+    reopened for more work (二次办理) and closed again texts its villagers again."""
     now = clock.stamp()
+    closed = db.execute("select closed_at from suggestions where id = ?", [suggestion_id])
     db.execute(
         _INSERT + "join suggestion_opinions so on so.opinion_id = o.id "
         f"where so.suggestion_id = ? and {_WANTED}",
-        ["answered", suggestion_id, now, now, suggestion_id],
+        ["answered", suggestion_id, closed.fetchone()[0] or now, now, now, suggestion_id],
     )
 
 
@@ -75,7 +78,8 @@ def after_opinion_change(db: Database, action: str, opinion_id: int) -> None:
     if action == "opinion.answer":
         now = clock.stamp()
         db.execute(
-            _INSERT + f"where o.id = ? and {_WANTED}", ["answered", None, now, now, opinion_id]
+            _INSERT + f"where o.id = ? and {_WANTED}",
+            ["answered", None, now, now, now, opinion_id],
         )
 
 

@@ -185,7 +185,8 @@ def text_messages(db: Database) -> None:
       a suggestion, answered), sent later by `feedback notify`. `tag` goes to the provider
       with the message (Alibaba OutId, Tencent SessionContext) so an interrupted send is
       settled by asking the provider, never by sending blindly again. One message per
-      opinion, event and suggestion: a retried or repeated event never texts twice.
+      opinion, event, suggestion and occasion (the moment of the answer: a suggestion
+      reopened and answered again texts again); a repeated event never texts twice.
     - sms_attempts: every request to the provider and its answer (phones masked), for audit.
     - sms_optouts: numbers that replied TD or that a clerk opted out; an opt-out covers the
       opinions made before it (a later opinion with the box ticked again is new consent)."""
@@ -199,6 +200,7 @@ def text_messages(db: Database) -> None:
             opinion_id INTEGER NOT NULL REFERENCES opinions (id),
             event TEXT NOT NULL CHECK (event IN ('merged', 'answered')),
             suggestion_id INTEGER REFERENCES suggestions (id),
+            occasion TEXT NOT NULL DEFAULT '',
             phone TEXT,
             receipt TEXT NOT NULL,
             status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN
@@ -215,7 +217,7 @@ def text_messages(db: Database) -> None:
             created_at TEXT NOT NULL
         );
         CREATE UNIQUE INDEX sms_outbox_once
-            ON sms_outbox (opinion_id, event, ifnull(suggestion_id, 0));
+            ON sms_outbox (opinion_id, event, ifnull(suggestion_id, 0), occasion);
         CREATE INDEX sms_outbox_due ON sms_outbox (status, next_at);
         CREATE INDEX sms_outbox_phone ON sms_outbox (phone) WHERE phone IS NOT NULL;
 

@@ -316,3 +316,14 @@ def test_one_run_at_a_time(db, world, tmp_path):
     with FakeSms("tencent") as fake, notify_send._one_run(tmp_path / "notify.lock") as held:
         assert held
         assert run(db, fake, tmp_path).busy and not fake.messages
+
+
+def test_a_suggestion_answered_again_texts_again_but_a_repeat_does_not(db, world):
+    suggestion = suggestions.create(db, JIA, [1], FIELDS, DAYS)
+    db.execute("update suggestions set closed_at = '2026-11-01T10:00:00+08:00' where id = 1")
+    notify.suggestion_answered(db, suggestion)
+    notify.suggestion_answered(db, suggestion)  # the same closing, seen twice
+    db.execute("update suggestions set closed_at = '2026-11-20T10:00:00+08:00' where id = 1")
+    notify.suggestion_answered(db, suggestion)  # reopened (二次办理) and answered again
+    db.conn.commit()
+    assert [m["event"] for m in outbox(db)] == ["merged", "answered", "answered"]
