@@ -327,3 +327,15 @@ def test_a_suggestion_answered_again_texts_again_but_a_repeat_does_not(db, world
     notify.suggestion_answered(db, suggestion)  # reopened (二次办理) and answered again
     db.conn.commit()
     assert [m["event"] for m in outbox(db)] == ["merged", "answered", "answered"]
+
+
+def test_tencents_reply_callback_opts_out_too(app, client, db, world):
+    app.config["FEEDBACK_SMS_CALLBACK_TOKEN"] = "s3cret-path"
+    pushed = {"extend": "", "mobile": PHONE, "nationcode": "86", "sign": "码上提",
+              "text": "TD", "time": 1764640000}  # fmt: skip
+    answer = client.post("/sms/replies/tencent/s3cret-path", json=pushed)
+    assert answer.get_json() == {"result": 0, "errmsg": "OK"}
+    not_stop = dict(pushed, mobile="13900001111", text="谢谢,路灯修好了")
+    client.post("/sms/replies/tencent/s3cret-path", json=[not_stop])
+    suggestions.create(db, JIA, [1, 2], FIELDS, DAYS)
+    assert [m["opinion_id"] for m in outbox(db)] == [2]  # only the TD number stopped

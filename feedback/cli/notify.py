@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import current_app
@@ -13,7 +15,7 @@ from feedback import notify_send, sms
 from feedback.context import get_db
 
 
-def policy_from(config) -> notify_send.Policy:
+def policy_from(config: Mapping[str, Any]) -> notify_send.Policy:
     return notify_send.Policy(
         base_url=config["FEEDBACK_BASE_URL"],
         batch=config["FEEDBACK_SMS_BATCH"],
