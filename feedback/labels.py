@@ -112,6 +112,8 @@ AUDIT_FIELDS = {
     "new_date": "日期",
     "result_class": "办理结果",
     "photos": "现场照片",
+    "cancelled": "取消的待发短信",
+    "messages": "短信里删除的号码",
 }
 
 # Online handling by departments (feedback.handling): the result class of an answer, as used
