@@ -339,3 +339,15 @@ def test_tencents_reply_callback_opts_out_too(app, client, db, world):
     client.post("/sms/replies/tencent/s3cret-path", json=[not_stop])
     suggestions.create(db, JIA, [1, 2], FIELDS, DAYS)
     assert [m["opinion_id"] for m in outbox(db)] == [2]  # only the TD number stopped
+
+
+def test_old_news_is_not_sent(db, world, tmp_path):
+    suggestions.create(db, JIA, [1], FIELDS, DAYS)
+    db.execute(
+        "update sms_outbox set created_at = ?", [clock.stamp(clock.now() - timedelta(days=4))]
+    )
+    db.conn.commit()
+    with FakeSms("aliyun") as fake:
+        report = run(db, fake, tmp_path, expire_hours=72)
+    assert (report.expired, report.sent, fake.messages) == (1, 0, [])
+    assert outbox(db)[0]["status"] == "expired"
