@@ -74,7 +74,30 @@ DEFAULTS: dict[str, Any] = {
     # `feedback purge-contacts` (个人信息保护法): two years covers the longest handling
     # deadline (重大: 90 days) many times over and one full year of follow-up calls.
     "FEEDBACK_CONTACT_RETENTION_DAYS": 730,
+    # Text messages (feedback.notify): no provider, nothing is sent and the outbox says so.
+    # tencent: KEY_ID/SECRET are the SecretId/SecretKey, SDK_APP_ID the SmsSdkAppId;
+    # aliyun: the AccessKeyId/AccessKeySecret. Templates are the approved ids (Tencent) or
+    # codes (Alibaba, SMS_...) of the two messages; SIGN_NAME the approved 签名.
+    "FEEDBACK_SMS_PROVIDER": None,
+    "FEEDBACK_SMS_KEY_ID": None,
+    "FEEDBACK_SMS_KEY_SECRET": None,
+    "FEEDBACK_SMS_SDK_APP_ID": None,
+    "FEEDBACK_SMS_SIGN_NAME": None,
+    "FEEDBACK_SMS_TEMPLATE_MERGED": None,
+    "FEEDBACK_SMS_TEMPLATE_ANSWERED": None,
+    "FEEDBACK_SMS_REGION": None,
+    "FEEDBACK_SMS_ENDPOINT": None,  # another address than the provider's (a test's fake)
+    "FEEDBACK_SMS_TIMEOUT": 10,
+    "FEEDBACK_SMS_BATCH": 100,
+    "FEEDBACK_SMS_MAX_ATTEMPTS": 6,
+    "FEEDBACK_SMS_RECONCILE_AFTER": 300,
+    "FEEDBACK_SMS_EXPIRE_HOURS": 72,
+    # The secret last part of the reply push address (/sms/replies/<provider>/<token>)
+    # given to the provider's console; unset, pushed replies are refused.
+    "FEEDBACK_SMS_CALLBACK_TOKEN": None,
 }
+
+SMS_KEYS = tuple(key for key in DEFAULTS if key.startswith("FEEDBACK_SMS_"))
 
 # Settings that may come from the environment, by the same name.
 ENV_KEYS = (
@@ -83,6 +106,7 @@ ENV_KEYS = (
     "FEEDBACK_DATABASE",
     "FEEDBACK_PROXY_HOPS",
     "FEEDBACK_PORT",
+    *SMS_KEYS,
 )
 
 
@@ -104,6 +128,8 @@ def load(app: Flask, test_config: dict[str, Any] | None) -> None:
         app.config.from_mapping(test_config)
     app.config["FEEDBACK_PROXY_HOPS"] = int(app.config["FEEDBACK_PROXY_HOPS"])
     app.config["FEEDBACK_PORT"] = int(app.config["FEEDBACK_PORT"])
+    for key in ("BATCH", "MAX_ATTEMPTS", "RECONCILE_AFTER", "EXPIRE_HOURS"):
+        app.config[f"FEEDBACK_SMS_{key}"] = int(app.config[f"FEEDBACK_SMS_{key}"])
     base_url = app.config["FEEDBACK_BASE_URL"] or local_url(app.config["FEEDBACK_PORT"])
     app.config["FEEDBACK_BASE_URL"] = base_url.rstrip("/")
     app.config["SESSION_COOKIE_SECURE"] = app.config["FEEDBACK_BASE_URL"].startswith("https:")

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 from sqlite_utils import Database
 
-from feedback import clock
+from feedback import clock, notify
 from feedback.access import Access
 from feedback.db import write_transaction
 from feedback.handling_acts import (
@@ -153,6 +153,7 @@ def review(
                 "(select opinion_id from suggestion_opinions where suggestion_id = ?)",
                 [suggestion_id, now, suggestion_id],
             )
+            notify.suggestion_answered(db, suggestion_id)
         event(
             db,
             suggestion_id,

@@ -53,6 +53,8 @@ AUDIT_ACTIONS = {
     "opinion.rate": "村民评价",
     "opinion.reveal_phone": "查看完整电话",
     "opinion.purge_contacts": "清除联系方式",
+    "opinion.sms_optout": "不再发短信",
+    "sms.optout": "短信退订",
     "suggestion.create": "生成建议",
     "suggestion.update": "修改交办信息",
     "suggestion.edit": "修改标题内容",
@@ -118,6 +120,8 @@ AUDIT_FIELDS = {
     "new_date": "日期",
     "result_class": "办理结果",
     "photos": "现场照片",
+    "cancelled": "取消的待发短信",
+    "messages": "短信里删除的号码",
 }
 
 # Online handling by departments (feedback.handling): the result class of an answer, as used

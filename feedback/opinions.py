@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from feedback import audit, clock, handling_reads, ratelimit, receipts, reopening
+from feedback import audit, clock, handling_reads, notify, ratelimit, receipts, reopening
 from feedback.access import Access
 from feedback.db import write_transaction
 from feedback.labels import RATINGS
@@ -34,6 +34,7 @@ class NewOpinion:
     name: str | None = None
     phone: str | None = None
     consent: bool = False
+    sms: bool = False  # asked for text messages on progress (feedback.notify)
     channel: str = "form"
     collected_by: str | None = None
     submission_token: str | None = None
@@ -366,6 +367,7 @@ def _change(
             raise AlreadyHandled("这条意见已经处理过了(可能是别人刚刚处理的),请刷新页面查看")
         before = {key: row[key] for key in after}
         audit.record(db, access.username, action, "opinion", opinion_id, before=before, after=after)
+        notify.after_opinion_change(db, action, opinion_id)
 
 
 def answer_directly(db: Database, access: Access, opinion_id: int, text: str) -> None:

@@ -10,10 +10,10 @@ from datetime import timedelta
 
 from sqlite_utils import Database
 
-from feedback import audit, clock
+from feedback import audit, clock, notify
 from feedback.db import write_transaction
 
-_HAS_CONTACT = "(name is not null or phone is not null or consent != 0)"
+_HAS_CONTACT = "(name is not null or phone is not null or consent != 0 or sms != 0)"
 
 
 def cutoff(days: int) -> str:
@@ -27,15 +27,17 @@ def count_contacts(db: Database, days: int) -> int:
 
 
 def purge_contacts(db: Database, days: int, actor: str) -> int:
-    """Remove names and phone numbers of opinions older than `days`, in one transaction,
+    """Remove names and phone numbers of opinions older than `days` (and from the text
+    messages about them, feedback.notify.purge_numbers), in one transaction,
     logged with how many and the cutoff (never the removed values)."""
     before = cutoff(days)
     with write_transaction(db):
         purged = db.execute(
-            f"update opinions set name = null, phone = null, consent = 0 "
+            f"update opinions set name = null, phone = null, consent = 0, sms = 0 "
             f"where created_at < ? and {_HAS_CONTACT}",
             [before],
         ).rowcount
+        messages = notify.purge_numbers(db, before)
         audit.record(
             db,
             actor,
@@ -43,6 +45,7 @@ def purge_contacts(db: Database, days: int, actor: str) -> int:
             "opinion",
             None,
             count=purged,
+            messages=messages,
             older_than_days=days,
             cutoff=before,
         )

@@ -299,6 +299,72 @@ INDEXES_0021 = """
 """
 
 
+@migrations(name="0023_text_messages")
+def text_messages(db: Database) -> None:
+    """Text messages to villagers who asked for them (feedback.notify).
+
+    - opinions.sms: the villager ticked 有进展时发短信告诉我 (a phone number is required).
+    - sms_outbox: one row per message, written in the transaction of the event (merged into
+      a suggestion, answered), sent later by `feedback notify`. `tag` goes to the provider
+      with the message (Alibaba OutId, Tencent SessionContext) so an interrupted send is
+      settled by asking the provider, never by sending blindly again. One message per
+      opinion, event, suggestion and occasion (the moment of the answer: a suggestion
+      reopened and answered again texts again); a repeated event never texts twice.
+    - sms_attempts: every request to the provider and its answer (phones masked), for audit.
+    - sms_optouts: numbers that replied TD or that a clerk opted out; an opt-out covers the
+      opinions made before it (a later opinion with the box ticked again is new consent)."""
+    run_script(
+        db,
+        """
+        ALTER TABLE opinions ADD COLUMN sms INTEGER NOT NULL DEFAULT 0;
+
+        CREATE TABLE sms_outbox (
+            id INTEGER PRIMARY KEY,
+            opinion_id INTEGER NOT NULL REFERENCES opinions (id),
+            event TEXT NOT NULL CHECK (event IN ('merged', 'answered')),
+            suggestion_id INTEGER REFERENCES suggestions (id),
+            occasion TEXT NOT NULL DEFAULT '',
+            phone TEXT,
+            receipt TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN
+                ('pending', 'sending', 'sent', 'failed', 'cancelled', 'expired')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_at TEXT NOT NULL,
+            claimed_at TEXT,
+            tag TEXT NOT NULL UNIQUE,
+            provider TEXT,
+            provider_id TEXT,
+            body TEXT,
+            error TEXT,
+            sent_at TEXT,
+            created_at TEXT NOT NULL
+        );
+        CREATE UNIQUE INDEX sms_outbox_once
+            ON sms_outbox (opinion_id, event, ifnull(suggestion_id, 0), occasion);
+        CREATE INDEX sms_outbox_due ON sms_outbox (status, next_at);
+        CREATE INDEX sms_outbox_phone ON sms_outbox (phone) WHERE phone IS NOT NULL;
+
+        CREATE TABLE sms_attempts (
+            id INTEGER PRIMARY KEY,
+            outbox_id INTEGER NOT NULL REFERENCES sms_outbox (id),
+            at TEXT NOT NULL,
+            provider TEXT NOT NULL,
+            action TEXT NOT NULL CHECK (action IN ('send', 'query')),
+            outcome TEXT NOT NULL,
+            response TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX sms_attempts_outbox ON sms_attempts (outbox_id, id);
+
+        CREATE TABLE sms_optouts (
+            phone TEXT PRIMARY KEY,
+            at TEXT NOT NULL,
+            source TEXT NOT NULL CHECK (source IN ('reply', 'clerk', 'provider')),
+            actor TEXT
+        ) WITHOUT ROWID;
+        """,
+    )
+
+
 @migrations(name="0027_return_visits")
 def return_visits(db: Database) -> None:
     """Return visits (回访, feedback.return_visits) and 二次办理 (feedback.reopening).

@@ -16,7 +16,7 @@ from datetime import date, timedelta
 
 from sqlite_utils import Database
 
-from feedback import audit, clock, departments
+from feedback import audit, clock, departments, notify
 from feedback.access import Access
 from feedback.db import write_transaction
 from feedback.labels import CLOSED, NEXT_STATUS
@@ -158,6 +158,7 @@ def _link(db: Database, access: Access, suggestion_id: int, opinion_ids: list[in
         db.execute(
             "update opinions set status = 'merged' where id = ? and status = 'new'", [opinion_id]
         )
+        notify.merged(db, opinion_id, suggestion_id)
         after = {"status": "merged", "suggestion": suggestion_id}
         audit.record(
             db,
@@ -380,6 +381,7 @@ def advance_in(
             "(select opinion_id from suggestion_opinions where suggestion_id = ?)",
             [answer.strip(), now, suggestion_id],
         )
+        notify.suggestion_answered(db, suggestion_id)
     return new
 
 

@@ -18,6 +18,7 @@ def main() -> None:
 def init_app(app: Flask) -> None:
     from feedback.cli.departments import department_group
     from feedback.cli.deputies import deputy_group
+    from feedback.cli.notify import notify_command
     from feedback.cli.operations import backup_command, purge_contacts_command
     from feedback.cli.opinions import groups_command, opinion_group, similar_command
     from feedback.cli.reports import report_command
@@ -45,5 +46,6 @@ def init_app(app: Flask) -> None:
         purge_contacts_command,
         report_command,
         embed_command,
+        notify_command,
     ):
         app.cli.add_command(command)

@@ -27,6 +27,7 @@ def init_app(app: Flask) -> None:
         public,
         reports,
         return_visits,
+        sms,
         stations,
         suggestions,
         users,
@@ -49,6 +50,7 @@ def init_app(app: Flask) -> None:
         departments,
         handling,
         return_visits,
+        sms,
         department_desk,  # after auth: its confinement of departments reads g.user
         deputies,
         deputy_desk,  # after auth: the same confinement for deputies' accounts
@@ -63,3 +65,4 @@ def init_app(app: Flask) -> None:
     # stale token re-renders the form with what was typed instead of a bare error.
     csrf = CSRFProtect(app)
     csrf.exempt(public.bp)
+    csrf.exempt(sms.replies)  # pushed by the SMS provider, guarded by a secret address

@@ -44,6 +44,7 @@ class OpinionFields(Form):
         ],
     )
     consent = BooleanField("同意")
+    sms = BooleanField("有进展时发短信告诉我")
 
     def validate_category(self, field: SelectField) -> None:
         if field.data not in {choice.value for choice in field.choices if choice.value}:
@@ -52,6 +53,10 @@ class OpinionFields(Form):
     def validate_consent(self, field: BooleanField) -> None:
         if (self.name.data or self.phone.data) and not field.data:
             raise ValidationError("留了姓名或电话,请勾选同意,我们才能联系您")
+
+    def validate_sms(self, field: BooleanField) -> None:
+        if field.data and not self.phone.data:
+            raise ValidationError("要收短信,请填写手机号")
 
 
 class OpinionForm(FlaskForm, OpinionFields):

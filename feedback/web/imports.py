@@ -69,6 +69,7 @@ def enter_opinion():
                 name=form.name.data or None,
                 phone=form.phone.data or None,
                 consent=bool(form.consent.data),
+                sms=bool(form.sms.data),
                 channel=form.channel.data,
                 collected_by=form.collected_by.data or None,
                 created_at=clock.stamp(moment),

@@ -135,6 +135,7 @@ def _new_opinion(station: dict, form: OpinionForm) -> opinions.NewOpinion:
         name=form.name.data or None,
         phone=form.phone.data or None,
         consent=bool(form.consent.data),
+        sms=bool(form.sms.data),
         submission_token=form.submission_token.data or None,
         spam=bool((form.website.data or "").strip()),
         deputy_id=station["deputy"]["id"] if station.get("deputy") else None,

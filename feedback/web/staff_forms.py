@@ -39,6 +39,7 @@ class StaffOpinionForm(GatheringFields, OpinionFields):
 
     created_at = StringField("收集时间(空着表示现在)", filters=[clean_line])
     consent = BooleanField("村民已在纸质表上同意留下姓名和电话")
+    sms = BooleanField("村民要求有进展时发短信告诉他(并入建议、答复时各一条)")
 
     def validate_consent(self, field: BooleanField) -> None:
         if (self.name.data or self.phone.data) and not field.data:
