@@ -53,6 +53,10 @@ AUDIT_ACTIONS = {
     "opinion.rate": "村民评价",
     "opinion.reveal_phone": "查看完整电话",
     "opinion.purge_contacts": "清除联系方式",
+    "opinion.addition": "村民补充说明",
+    "suggestion.public_title": "修改公开标题",
+    "suggestion.support": "我也遇到",
+    "supporter.reveal_phone": "查看支持者电话",
     "suggestion.create": "生成建议",
     "suggestion.update": "修改交办信息",
     "suggestion.edit": "修改标题内容",
@@ -110,6 +114,8 @@ AUDIT_FIELDS = {
     "new_date": "日期",
     "result_class": "办理结果",
     "photos": "现场照片",
+    "public_title": "公开标题",
+    "addition": "补充说明",
 }
 
 # Online handling by departments (feedback.handling): the result class of an answer, as used

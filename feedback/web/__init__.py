@@ -13,9 +13,12 @@ from feedback import audit, labels, privacy
 
 def init_app(app: Flask) -> None:
     from feedback.web import (
+        additions,
         auth,
+        board,
         department_desk,
         departments,
+        elderly,
         groups,
         handling,
         home,
@@ -26,6 +29,7 @@ def init_app(app: Flask) -> None:
         reports,
         stations,
         suggestions,
+        supporters,
         users,
     )
 
@@ -46,6 +50,10 @@ def init_app(app: Flask) -> None:
         departments,
         handling,
         department_desk,  # after auth: its confinement of departments reads g.user
+        elderly,
+        board,
+        additions,
+        supporters,
     )
     for module in blueprints:
         app.register_blueprint(module.bp)
@@ -57,3 +65,5 @@ def init_app(app: Flask) -> None:
     # stale token re-renders the form with what was typed instead of a bare error.
     csrf = CSRFProtect(app)
     csrf.exempt(public.bp)
+    csrf.exempt(board.bp)
+    csrf.exempt(additions.bp)
