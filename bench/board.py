@@ -207,7 +207,8 @@ def measure(path: Path, repeat: int) -> tuple[dict, dict]:
                 assert not leaked, ("opinion text on the board", leaked[:1])
             mine.append(ms)
             sizes[name] = len(response.get_data())
-            ms, response = timed(floor, "GET", base)
+            page = re.search(r"page=(\d+)", variants[k % len(variants)])
+            ms, response = timed(floor, "GET", f"{base}?page={page[1] if page else 1}")
             assert response.status_code == 200
             bare.append(ms)
         figures[name] = (mine[1:], bare[1:])

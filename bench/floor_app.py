@@ -5,7 +5,7 @@ same client code drives both); POST /s/<code> reads the multipart form, inserts 
 the standard sqlite3 module (WAL, synchronous=FULL so a commit is on disk before the reply, a
 connection per request like the app) and answers 201 {"receipt", "status_url"}. No CSRF, no
 sessions, no templates, no rate limits, no idempotency. GET /board/<town> is the public
-board's floor (bench/board.py): 20 rows of a town's suggestions as bare HTML.
+board's floor (bench/board.py): a page (?page=N) of 20 of a town's suggestions as bare HTML.
 
 bench/intake.py creates the database with `init_db` and then serves this module with the
 app's own gunicorn settings:
@@ -93,12 +93,14 @@ def create_app(database: str | None = None) -> Flask:
     @app.get("/board/<town>")
     def board(town: str):
         """bench/board.py's floor: 20 of a town's suggestions, newest first, as bare HTML."""
+        page = request.args.get("page", "1")
+        offset = (int(page) - 1) * 20 if page.isdecimal() else 0
         conn = _connect(path)
         try:
             rows = conn.execute(
                 "select number, status, created_at from suggestions where town = ? "
-                "order by id desc limit 20",
-                [town],
+                "order by id desc limit 20 offset ?",
+                [town, offset],
             ).fetchall()
         finally:
             conn.close()

@@ -24,7 +24,8 @@ from feedback.suggestion_text import neutral_title, public_title
 PAGE_SIZE = 20
 LAST_PAGE = 10_000
 TITLE_MIN, TITLE_MAX = 4, 60
-FILTERS = {"open": "s.status != ?", "closed": "s.status = ?"}
+OPEN_STATUSES = ("待交办", "已交办", "办理中")
+FILTERS = {"open": OPEN_STATUSES, "closed": (CLOSED,)}
 # The columns the public may read, and nothing else.
 _COLUMNS = (
     "s.id, s.number, s.public_title, s.category, s.status, s.created_at, s.assigned_at, "
@@ -54,19 +55,22 @@ def known_town(db: Database, town: str) -> bool:
 
 def page(db: Database, town: str, number: int, show: str, category_labels: dict[str, str]) -> Page:
     """One page of the town's suggestions, newest first, each with the title it shows."""
-    where, params = "s.town = ?", [town]
+    where, params = "town = ?", [town]
     if show in FILTERS:
-        where += f" and {FILTERS[show]}"
-        params.append(CLOSED)
+        where += f" and status in ({', '.join('?' for _ in FILTERS[show])})"
+        params.extend(FILTERS[show])
     else:
         show = ""
-    total = db.execute(f"select count(*) from suggestions s where {where}", params).fetchone()[0]
+    total = db.execute(f"select count(*) from suggestions where {where}", params).fetchone()[0]
     pages = max(1, -(-total // PAGE_SIZE))
     number = min(max(1, number), pages, LAST_PAGE)
+    # The page's ids first, from the index alone: the counts and joins are then made for
+    # these 20 rows only, however deep the page (OFFSET would compute every skipped row).
     rows = list(
         db.query(
-            f"select {_COLUMNS} from suggestions s left join departments d "
-            f"on d.id = s.department_id where {where} order by s.id desc limit ? offset ?",
+            f"select {_COLUMNS} from (select id from suggestions where {where} "
+            "order by id desc limit ? offset ?) page join suggestions s on s.id = page.id "
+            "left join departments d on d.id = s.department_id order by s.id desc",
             [*params, PAGE_SIZE, (number - 1) * PAGE_SIZE],
         )
     )

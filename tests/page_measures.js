@@ -32,7 +32,8 @@ const measures = {
   const fonts = [], targets = [];
   for (const el of document.body.querySelectorAll('*')) {
     if (!seen(el) || ['SCRIPT', 'STYLE', 'OPTION'].includes(el.tagName)) continue;
-    if ([...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim()))
+    const field = ['INPUT', 'TEXTAREA', 'SELECT'].includes(el.tagName) && el.type !== 'hidden';
+    if (field || [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim()))
       fonts.push({ tag: el.tagName, text: el.textContent.trim().slice(0, 20), px: parseFloat(getComputedStyle(el).fontSize) });
   }
   const tappable = 'button, select, textarea, input:not([type=hidden]):not([type=checkbox]):not([type=radio]), '

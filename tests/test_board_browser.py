@@ -99,6 +99,7 @@ def test_the_board_shows_no_villager_text_and_counts_support_once_per_phone(
 
     card.locator("button.support").click()
     assert "已记下" in phone.locator(f"#s-{lamps} .alert").inner_text()
+    assert not [t for t in measured(phone, "contrast") if t["ratio"] < 4.5]
     assert supporters_shown(phone, lamps) == "1"
     phone.locator(f"#s-{lamps} button.support").click()
     assert "已经登记过" in phone.locator(f"#s-{lamps} .alert").inner_text()
@@ -117,6 +118,7 @@ def test_the_board_shows_no_villager_text_and_counts_support_once_per_phone(
         other.fill(f"#phone-{lamps}", number)
         other.locator(f"#s-{lamps} button.support").click()  # no consent yet: kept, explained
         assert "请勾选同意" in other.locator(f"#s-{lamps} .alert").inner_text()
+        assert not [t for t in measured(other, "contrast") if t["ratio"] < 4.5]
         assert other.input_value(f"#phone-{lamps}") == number
         other.locator(f"#s-{lamps} .check").click()
         other.locator(f"#s-{lamps} button.support").click()

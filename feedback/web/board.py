@@ -20,6 +20,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_wtf.csrf import generate_csrf
 
 from feedback import board, ratelimit, supporters
 from feedback.context import categories, get_db
@@ -61,16 +62,16 @@ def _render(town: str, failed: dict | None = None, status: int = 200):
     db = get_db()
     shown = board.page(db, town, _page_number(), request.args.get("show", ""), dict(categories()))
     notice = session.pop("board_notice", None)
-    forms = {}
-    for row in shown.rows:
-        if failed and failed["id"] == row["id"]:
-            forms[row["id"]] = failed["form"]
-        elif row["open"]:
-            form = SupportForm(formdata=None)
-            form.submission_token.data = secrets.token_urlsafe(12)
-            forms[row["id"]] = form
+    # One CSRF token for the page and a one-time token per card: a form object per card
+    # cost more than the rest of the page.
+    tokens = {row["id"]: secrets.token_urlsafe(12) for row in shown.rows if row["open"]}
     page = render_template(
-        "public/board.html", board=shown, forms=forms, notice=notice, failed=failed
+        "public/board.html",
+        board=shown,
+        tokens=tokens,
+        csrf=generate_csrf(),
+        notice=notice,
+        failed=failed,
     )
     response = current_app.make_response((page, status))
     public.give_device_cookie(response)

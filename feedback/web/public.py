@@ -42,7 +42,7 @@ DEVICE_COOKIE = "fb_device"
 _DEVICE_ID = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 CSRF_MESSAGE = "页面停留太久已过期,您填写的内容都还在,请再点一次“提交”"
 PHOTOS_AGAIN = "如需附照片,请重新选择照片"
-FIX_AND_RETRY = "请按红字提示修改后再提交"
+FIX_AND_RETRY = "请按下面带 ⚠ 的提示修改后再提交"
 TOO_OFTEN = "提交太频繁了,请过一会儿再试;您填写的内容都还在"
 TOO_MANY_MISSES = "查询码输错的次数太多了,请过一会儿再试(最长一小时);您也可以找村里的代表帮忙查询"
 
