@@ -240,3 +240,8 @@ def test_the_form_page_stays_under_15_kb(client, board_town):
         page = client.get(path, follow_redirects=True)
         size = len(page.get_data()) + sum(len(f"{k}: {v}\r\n") for k, v in page.headers.items())
         assert size < 15_000, size
+
+
+def test_the_switch_on_a_refused_tap_comes_back_to_the_board(client, board_town):
+    refused = support(client, suggestion_id=board_town["lamps"], phone="13900004444")
+    assert "/big?on=1&amp;next=/board/%25E7%2594%25B2%25E9%2595%2587" in text(refused)

@@ -42,5 +42,6 @@ def switch():
 
 @bp.app_context_processor
 def _switch_link() -> dict:
-    """What base.html needs for the switch: whether it is on, and the way back here."""
-    return {"big_text": big_text, "here": request.full_path.rstrip("?")}
+    """What base.html needs for the switch: whether it is on, and the way back here (a page
+    drawn for a POST names its own way back as `switch_back`)."""
+    return {"big_text": big_text, "here": request.full_path.rstrip("?"), "switch_back": None}
