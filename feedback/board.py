@@ -11,6 +11,7 @@ written, the neutral title made of the places and the category (suggestion_text)
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from sqlite_utils import Database
@@ -19,6 +20,7 @@ from feedback import audit
 from feedback.access import Access
 from feedback.db import write_transaction
 from feedback.labels import CLOSED
+from feedback.privacy import mask_phone
 from feedback.suggestion_text import neutral_title, public_title
 
 PAGE_SIZE = 20
@@ -26,6 +28,8 @@ LAST_PAGE = 10_000
 TITLE_MIN, TITLE_MAX = 4, 60
 OPEN_STATUSES = ("待交办", "已交办", "办理中")
 FILTERS = {"open": OPEN_STATUSES, "closed": (CLOSED,)}
+# A mobile number inside a longer text (an answer that names who was called back).
+_PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 # The columns the public may read, and nothing else.
 _COLUMNS = (
     "s.id, s.number, s.public_title, s.category, s.status, s.created_at, s.assigned_at, "
@@ -80,7 +84,14 @@ def page(db: Database, town: str, number: int, show: str, category_labels: dict[
         default = neutral_title(places.get(row["id"], []) or [town], label)
         row["title"] = row.pop("public_title") or default
         row["open"] = row["status"] != CLOSED
+        row["answer"] = masked(row["answer"])
     return Page(town, rows, total, number, pages, show)
+
+
+def masked(text: str | None) -> str | None:
+    """The answer as the public reads it: a phone number written into it (经与反映人
+    13912345678 联系) is masked as everywhere else."""
+    return _PHONE.sub(lambda m: mask_phone(m.group()), text) if text else text
 
 
 def _places(db: Database, ids: list[int]) -> dict[int, list[str]]:
@@ -114,6 +125,8 @@ def set_public_title(db: Database, access: Access, suggestion_id: int, title: st
     title = " ".join((title or "").split())
     if title and not TITLE_MIN <= len(title) <= TITLE_MAX:
         raise TitleError(f"公开标题请写 {TITLE_MIN}–{TITLE_MAX} 个字")
+    if _PHONE.search(title):
+        raise TitleError("公开标题不能含电话号码")
     where, params = access.where("suggestions")
     with write_transaction(db):
         current = access.suggestion(db, suggestion_id)
