@@ -117,7 +117,7 @@ def test_the_board_shows_no_villager_text_and_counts_support_once_per_phone(
         other.locator(f"#s-{lamps} summary").click()
         other.fill(f"#phone-{lamps}", number)
         other.locator(f"#s-{lamps} button.support").click()  # no consent yet: kept, explained
-        assert "请勾选同意" in other.locator(f"#s-{lamps} .alert").inner_text()
+        assert "请勾选同意" in other.locator(f"#s-{lamps} .err").inner_text()
         assert not [t for t in measured(other, "contrast") if t["ratio"] < 4.5]
         assert other.input_value(f"#phone-{lamps}") == number
         other.locator(f"#s-{lamps} .check").click()

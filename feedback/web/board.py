@@ -88,7 +88,7 @@ def support(town: str, suggestion_id: int):
     town = _town(town)
     form = SupportForm()
     if not form.validate():
-        message = EXPIRED if "csrf_token" in form.errors else "请按提示修改后再点一次"
+        message = EXPIRED if "csrf_token" in form.errors else "请按下面带 ⚠ 的提示修改后再点一次"
         return _refused(town, suggestion_id, form, message, 400)
     device = supporters.device_key(public.device_cookie(), form.submission_token.data)
     try:
@@ -105,10 +105,8 @@ def support(town: str, suggestion_id: int):
         refuse(404, "没有找到这件事,它可能已经不在公开栏上了。")
     except supporters.RateLimited as error:
         return _refused(town, suggestion_id, form, str(error), 429)
-    except supporters.SupportError as error:
-        form.consent.errors = [str(error)] if form.phone.data else []
-        status = 400 if form.phone.data and not form.consent.data else 409
-        return _refused(town, suggestion_id, form, str(error), status)
+    except supporters.SupportError as error:  # closed meanwhile
+        return _refused(town, suggestion_id, form, str(error), 409)
     session["board_notice"] = {"id": suggestion_id, "text": OUTCOMES[outcome]}
     back = url_for("board.show", town=town, page=request.args.get("page") or None)
     return redirect(f"{back}#s-{suggestion_id}", 303)

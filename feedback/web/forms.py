@@ -87,6 +87,10 @@ class SupportForm(FlaskForm):
     consent = BooleanField("同意")
     submission_token = HiddenField()
 
+    def validate_consent(self, field: BooleanField) -> None:
+        if self.phone.data and not field.data:
+            raise ValidationError("留了手机号,请勾选同意,办好后我们才能告诉您")
+
 
 class AdditionForm(FlaskForm):
     """补充说明 on the status page; its photos are checked by feedback.photos."""
