@@ -4,7 +4,8 @@ GET /s/<code> returns a tiny form carrying the same two hidden tokens as the rea
 same client code drives both); POST /s/<code> reads the multipart form, inserts one row with
 the standard sqlite3 module (WAL, synchronous=FULL so a commit is on disk before the reply, a
 connection per request like the app) and answers 201 {"receipt", "status_url"}. No CSRF, no
-sessions, no templates, no rate limits, no idempotency.
+sessions, no templates, no rate limits, no idempotency. GET /board/<town> is the public
+board's floor (bench/board.py): a page (?page=N) of 20 of a town's suggestions as bare HTML.
 
 bench/intake.py creates the database with `init_db` and then serves this module with the
 app's own gunicorn settings:
@@ -88,6 +89,22 @@ def create_app(database: str | None = None) -> Flask:
             conn.close()
         shown = f"{receipt[:4]}-{receipt[4:]}"
         return jsonify(receipt=shown, status_url=f"/t/{shown}"), 201
+
+    @app.get("/board/<town>")
+    def board(town: str):
+        """bench/board.py's floor: 20 of a town's suggestions, newest first, as bare HTML."""
+        page = request.args.get("page", "1")
+        offset = (int(page) - 1) * 20 if page.isdecimal() else 0
+        conn = _connect(path)
+        try:
+            rows = conn.execute(
+                "select number, status, created_at from suggestions where town = ? "
+                "order by id desc limit 20 offset ?",
+                [town, offset],
+            ).fetchall()
+        finally:
+            conn.close()
+        return "".join(f"<p>{n} {s} {c[:10]}</p>" for n, s, c in rows)
 
     return app
 

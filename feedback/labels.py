@@ -55,6 +55,10 @@ AUDIT_ACTIONS = {
     "opinion.purge_contacts": "清除联系方式",
     "opinion.sms_optout": "不再发短信",
     "sms.optout": "短信退订",
+    "opinion.addition": "村民补充说明",
+    "suggestion.public_title": "修改公开标题",
+    "suggestion.support": "我也遇到",
+    "supporter.reveal_phone": "查看支持者电话",
     "suggestion.create": "生成建议",
     "suggestion.update": "修改交办信息",
     "suggestion.edit": "修改标题内容",
@@ -122,6 +126,8 @@ AUDIT_FIELDS = {
     "photos": "现场照片",
     "cancelled": "取消的待发短信",
     "messages": "短信里删除的号码",
+    "public_title": "公开标题",
+    "addition": "补充说明",
 }
 
 # Online handling by departments (feedback.handling): the result class of an answer, as used

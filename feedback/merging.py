@@ -20,7 +20,12 @@ from sqlite_utils import Database
 from feedback import suggestions
 from feedback.access import Access
 from feedback.db import write_transaction
-from feedback.suggestion_text import COUNT_LINE, all_handled_message, still_pending
+from feedback.suggestion_text import (
+    COUNT_LINE,
+    all_handled_message,
+    neutral_title,
+    still_pending,
+)
 
 DEFAULT_TIER = "一般"  # 一般建议速交办: the tier a clerk then changes for the few others
 
@@ -46,11 +51,7 @@ def draft(opinions: list[dict], category_labels: dict[str, str]) -> dict:
         raise suggestions.SuggestionError(suggestions.MIXED_TOWNS)
     category = Counter(o["category"] for o in opinions).most_common(1)[0][0]
     label = category_labels.get(category, category)
-    places = list(dict.fromkeys(o.get("village") or o.get("town") or "本镇" for o in opinions))
-    place = "、".join(places) if len(places) <= 3 else f"{places[0]}等 {len(places)} 处"
-    title = f"关于{place}的{label}问题"
-    if len(title) > 60:
-        title = f"关于{places[0]}等地的{label}问题"[:60]
+    title = neutral_title([o.get("village") or o.get("town") or "本镇" for o in opinions], label)
     lines = [f"{i}. {o['body']}({o.get('station_name', '')})" for i, o in enumerate(opinions, 1)]
     body = COUNT_LINE.format(len(opinions)) + "\n" + "\n".join(lines)
     return {"title": title, "body": body, "category": category}

@@ -257,6 +257,11 @@ class _Query:
             f"and (g.closed_at is null or g.closed_at >= ?)",
             [*self.town_params, cutoff, cutoff],
         )[0][0]
+        supporters = self._rows(
+            f"select count(*) from supporters p join suggestions g on g.id = p.suggestion_id "
+            f"where {self.town_g} and p.created_at >= ? and p.created_at < ?",
+            [*self.town_params, *self.month],
+        )[0][0]
         tiers = self._suggestion_groups("g.tier")
         statuses = self._suggestion_groups("g.status")
         departments = self._suggestion_groups(
@@ -275,6 +280,7 @@ class _Query:
             "on_time": Rate(on_time, closed),
             "avg_days": None if avg_days is None else round(avg_days, 1),
             "open_at_cutoff": open_at_cutoff,
+            "supporters": supporters,  # 我也遇到 added in the period (feedback.supporters)
         }
 
     def satisfaction(self) -> dict:

@@ -2,7 +2,8 @@
 than the purpose needs). Names and phone numbers are needed while an opinion is handled and
 the villager may be called back; after the retention period they are removed. The opinion
 itself — text, receipt, status, answer and rating — stays, so reports and the villager's
-status page are unchanged."""
+status page are unchanged. The phones of supporters (我也遇到, feedback.supporters) follow
+the same period, purged in the same transaction; the support itself stays counted."""
 
 from __future__ import annotations
 
@@ -26,6 +27,11 @@ def count_contacts(db: Database, days: int) -> int:
     return db.execute(sql, [cutoff(days)]).fetchone()[0]
 
 
+def count_supporter_phones(db: Database, days: int) -> int:
+    sql = "select count(*) from supporters where created_at < ? and phone is not null"
+    return db.execute(sql, [cutoff(days)]).fetchone()[0]
+
+
 def purge_contacts(db: Database, days: int, actor: str) -> int:
     """Remove names and phone numbers of opinions older than `days` (and from the text
     messages about them, feedback.notify.purge_numbers), in one transaction,
@@ -38,6 +44,11 @@ def purge_contacts(db: Database, days: int, actor: str) -> int:
             [before],
         ).rowcount
         messages = notify.purge_numbers(db, before)
+        supporters = db.execute(
+            "update supporters set phone = null, consent = 0 "
+            "where created_at < ? and (phone is not null or consent != 0)",
+            [before],
+        ).rowcount
         audit.record(
             db,
             actor,
@@ -46,6 +57,7 @@ def purge_contacts(db: Database, days: int, actor: str) -> int:
             None,
             count=purged,
             messages=messages,
+            supporters=supporters,
             older_than_days=days,
             cutoff=before,
         )

@@ -365,6 +365,64 @@ def text_messages(db: Database) -> None:
     )
 
 
+@migrations(name="0025_public_board")
+def public_board(db: Database) -> None:
+    """The town's public board (feedback.board) and "我也遇到" (feedback.supporters).
+
+    - suggestions.public_title: the title written for the public by the clerk; NULL until
+      written, when the board shows the neutral one made of the places and the category
+      (never the staff title, which older drafts copied from an opinion).
+    - suggestions_board: a town's suggestions newest first, a page at a time.
+    - supporters: villagers who found their problem on the board. Counted once per phone
+      (with consent, to be told of the answer) and once per browser (`device`: the SHA-256 of
+      its long-lived cookie, or of the page's one-time token when it keeps no cookie); the
+      phone follows the opinions' masking, reveal and retention purge."""
+    run_script(
+        db,
+        """
+        ALTER TABLE suggestions ADD COLUMN public_title TEXT;
+        CREATE INDEX suggestions_board ON suggestions (town, id);
+
+        CREATE TABLE supporters (
+            id INTEGER PRIMARY KEY,
+            suggestion_id INTEGER NOT NULL REFERENCES suggestions (id),
+            phone TEXT,
+            consent INTEGER NOT NULL DEFAULT 0,
+            device TEXT,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX supporters_suggestion ON supporters (suggestion_id);
+        CREATE UNIQUE INDEX supporters_phone ON supporters (suggestion_id, phone)
+            WHERE phone IS NOT NULL;
+        CREATE UNIQUE INDEX supporters_device ON supporters (suggestion_id, device)
+            WHERE device IS NOT NULL;
+        CREATE INDEX supporters_created ON supporters (created_at);
+        """,
+    )
+
+
+@migrations(name="0026_opinion_additions")
+def opinion_additions(db: Database) -> None:
+    """补充说明 (feedback.additions): lines a villager adds to an open opinion from its status
+    page, with photos kept in the photos table under the addition (addition_id), so they are
+    served, swept and re-encoded exactly as the opinion's own. `token` makes a repeated POST
+    return the first addition."""
+    run_script(
+        db,
+        """
+        CREATE TABLE opinion_additions (
+            id INTEGER PRIMARY KEY,
+            opinion_id INTEGER NOT NULL REFERENCES opinions (id),
+            body TEXT NOT NULL,
+            token TEXT UNIQUE,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX opinion_additions_opinion ON opinion_additions (opinion_id, id);
+        ALTER TABLE photos ADD COLUMN addition_id INTEGER REFERENCES opinion_additions (id);
+        """,
+    )
+
+
 @migrations(name="0027_return_visits")
 def return_visits(db: Database) -> None:
     """Return visits (回访, feedback.return_visits) and 二次办理 (feedback.reopening).

@@ -49,3 +49,14 @@ def public_title(title: str | None, bodies: list[str]) -> str:
     if any(shown in " ".join(body.split()) for body in bodies):
         return ""
     return title or ""
+
+
+def neutral_title(places: list[str], label: str) -> str:
+    """ "关于六龙村的市容市貌问题": the title drafted from the places and the category alone,
+    never from a villager's words; what the public board shows until the clerk writes one."""
+    places = list(dict.fromkeys(p for p in places if p)) or ["本镇"]
+    place = "、".join(places) if len(places) <= 3 else f"{places[0]}等 {len(places)} 处"
+    title = f"关于{place}的{label}问题"
+    if len(title) > 60:
+        title = f"关于{places[0]}等地的{label}问题"[:60]
+    return title

@@ -184,7 +184,7 @@ def test_body_length_is_checked_after_trimming(client, db, station, body, messag
     assert response.status_code == 400
     page = text(response)
     assert message in (field_error(page, "body") or "")
-    assert "请按红字提示修改" in alert(page)
+    assert "带 ⚠ 的提示修改" in alert(page)
     assert_preserved(page, body.strip(), "张三", "13812345678", "rural", consent=True)
     assert opinions(db) == []
 

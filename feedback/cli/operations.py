@@ -62,8 +62,11 @@ def purge_contacts_command(days: int | None, dry_run: bool) -> None:
             "nothing changed (dry run)"
         )
         return
+    supporters = retention.count_supporter_phones(db, days)
     purged = retention.purge_contacts(db, days, actor="cli")
     click.echo(
         f"Removed names and phone numbers from {purged} opinion(s) created before "
         f"{before}; logged in the audit log"
     )
+    if supporters:
+        click.echo(f"Removed the phone numbers of {supporters} supporter(s) (我也遇到) too")

@@ -13,11 +13,14 @@ from feedback import audit, labels, privacy
 
 def init_app(app: Flask) -> None:
     from feedback.web import (
+        additions,
         auth,
+        board,
         department_desk,
         departments,
         deputies,
         deputy_desk,
+        elderly,
         groups,
         handling,
         home,
@@ -30,6 +33,7 @@ def init_app(app: Flask) -> None:
         sms,
         stations,
         suggestions,
+        supporters,
         users,
     )
 
@@ -54,6 +58,10 @@ def init_app(app: Flask) -> None:
         department_desk,  # after auth: its confinement of departments reads g.user
         deputies,
         deputy_desk,  # after auth: the same confinement for deputies' accounts
+        elderly,
+        board,
+        additions,
+        supporters,
     )
     for module in blueprints:
         app.register_blueprint(module.bp)
@@ -66,3 +74,5 @@ def init_app(app: Flask) -> None:
     csrf = CSRFProtect(app)
     csrf.exempt(public.bp)
     csrf.exempt(sms.replies)  # pushed by the SMS provider, guarded by a secret address
+    csrf.exempt(board.bp)
+    csrf.exempt(additions.bp)

@@ -83,3 +83,26 @@ class RatingForm(FlaskForm):
         filters=[clean_text],
         validators=[Length(max=500, message="最多 500 字")],
     )
+
+
+class SupportForm(FlaskForm):
+    """我也遇到 on the public board: a tap, optionally with a phone to be told of the answer."""
+
+    phone = OpinionFields.phone
+    consent = BooleanField("同意")
+    submission_token = HiddenField()
+
+    def validate_consent(self, field: BooleanField) -> None:
+        if self.phone.data and not field.data:
+            raise ValidationError("留了手机号,请勾选同意,办好后我们才能告诉您")
+
+
+class AdditionForm(FlaskForm):
+    """补充说明 on the status page; its photos are checked by feedback.photos."""
+
+    more = TextAreaField(
+        "补充说明",
+        filters=[clean_text],
+        validators=[Length(max=500, message="补充说明最多 500 字,请精简一些")],
+    )
+    submission_token = HiddenField()

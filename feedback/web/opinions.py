@@ -18,6 +18,7 @@ from flask import (
 from wtforms.fields.choices import SelectChoice
 
 from feedback import (
+    additions,
     audit,
     category_hint,
     clock,
@@ -179,7 +180,12 @@ def reveal(opinion_id: int):
 def _opinion_page(db, row: dict, forms: dict, revealed: bool = False):
     forms["category_form"].category.data = forms["category_form"].category.data or row["category"]
     station = db["stations"].get(row["station_id"])
-    photos = list(db.query("select * from photos where opinion_id = ? order by id", [row["id"]]))
+    photos = list(
+        db.query(
+            "select * from photos where opinion_id = ? and addition_id is null order by id",
+            [row["id"]],
+        )
+    )
     history = audit.history(db, "opinion", row["id"])
     # A worker's warm-up may still be building the town's index: say so rather than wait.
     similar = similar_opinions.similar(
@@ -197,6 +203,7 @@ def _opinion_page(db, row: dict, forms: dict, revealed: bool = False):
         station=station,
         deputy=deputies.by_id(db, row["deputy_id"]) if row.get("deputy_id") else None,
         photos=photos,
+        additions=additions.of_opinion(db, row["id"]),
         history=history,
         similar=similar,
         category_hint=hint if hint != row["category"] else None,

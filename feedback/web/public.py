@@ -30,11 +30,11 @@ from werkzeug.datastructures import CombinedMultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms.fields.choices import SelectChoice
 
-from feedback import deputies, opinions, photos, ratelimit, receipts, stations
+from feedback import additions, deputies, opinions, photos, ratelimit, receipts, stations
 from feedback.clock import display as show_time
 from feedback.context import categories, get_db, photo_dir
 from feedback.photos import Photo, PhotoError
-from feedback.web.forms import OpinionForm, RatingForm
+from feedback.web.forms import AdditionForm, OpinionForm, RatingForm
 
 bp = Blueprint("public", __name__)
 
@@ -42,7 +42,7 @@ DEVICE_COOKIE = "fb_device"
 _DEVICE_ID = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 CSRF_MESSAGE = "页面停留太久已过期,您填写的内容都还在,请再点一次“提交”"
 PHOTOS_AGAIN = "如需附照片,请重新选择照片"
-FIX_AND_RETRY = "请按红字提示修改后再提交"
+FIX_AND_RETRY = "请按下面带 ⚠ 的提示修改后再提交"
 TOO_OFTEN = "提交太频繁了,请过一会儿再试;您填写的内容都还在"
 TOO_MANY_MISSES = "查询码输错的次数太多了,请过一会儿再试(最长一小时);您也可以找村里的代表帮忙查询"
 
@@ -242,6 +242,31 @@ def _page(
     return response
 
 
+def flood_limits() -> list[tuple[str, int]]:
+    """The form's flood limits (per device, per address, per address without a cookie), for
+    the other things a villager can post: 我也遇到 and 补充说明."""
+    return _limits()
+
+
+def device_cookie() -> str | None:
+    """This browser's long-lived random id, when it has a well-formed one."""
+    device = request.cookies.get(DEVICE_COOKIE, "")
+    return device if _DEVICE_ID.match(device) else None
+
+
+def give_device_cookie(response) -> None:
+    """The long-lived device cookie for a browser that has none yet (as the form gives)."""
+    if device_cookie() is None:
+        response.set_cookie(
+            DEVICE_COOKIE,
+            secrets.token_urlsafe(24),
+            max_age=365 * 86400,
+            httponly=True,
+            samesite="Lax",
+            secure=current_app.config["SESSION_COOKIE_SECURE"],
+        )
+
+
 def _lookup_limits() -> list[ratelimit.Bucket]:
     """Wrong receipt codes allowed per address, in a short and a long window."""
     config = current_app.config
@@ -304,18 +329,45 @@ def status(receipt: str):
                 abort(409)  # a second tap lost the race: rated once
             return redirect(url_for("public.status", receipt=canonical), 303)
     just_submitted = session.pop("new_receipt", None) == opinion["receipt"]
+    return status_page(opinion, form, just_submitted=just_submitted)
+
+
+def status_page(
+    opinion: dict,
+    form: RatingForm | None = None,
+    status: int | None = None,
+    just_submitted: bool = False,
+    **more: object,
+):
+    """The status page of one opinion; `more` is the 补充说明 form's state when it was
+    refused (feedback.web.additions): the form with what was typed, and the messages."""
+    db = get_db()
+    form = form or RatingForm()
+    shown = opinions.photos_of(db, opinion["id"])
+    added = additions.of_opinion(db, opinion["id"])
+    events = opinions.timeline(db, opinion) + [
+        opinions.Event(a["created_at"], "您补充了说明") for a in added
+    ]
+    more_form = more.pop("more_form", None) or AdditionForm(formdata=None)
+    if not more_form.submission_token.data:
+        more_form.submission_token.data = secrets.token_urlsafe(18)
     page = render_template(
         "public/status.html",
         opinion=opinion,
         station=db["stations"].get(opinion["station_id"]),
-        photos=opinions.photos_of(db, opinion["id"]),
-        events=opinions.timeline(db, opinion),
-        answer=answer,
+        photos=[p for p in shown if not p.get("addition_id")],
+        events=sorted(events, key=lambda event: event.at),
+        answer=opinions.answer_of(db, opinion),
         form=form,
         just_submitted=just_submitted,
         category=dict(categories()).get(opinion["category"], opinion["category"]),
+        additions=added,
+        can_add=additions.is_open(db, opinion["id"]),
+        photo_room=additions.photo_room(db, opinion["id"]),
+        more_form=more_form,
+        **more,
     )
-    response = current_app.make_response((page, 400 if form.errors else 200))
+    response = current_app.make_response((page, status or (400 if form.errors else 200)))
     # One villager's opinion: no shared cache (a proxy, a carrier's) may keep or serve it.
     response.cache_control.private = True
     response.cache_control.no_store = True

@@ -28,6 +28,7 @@ from feedback.web.staff_forms import (
     SuggestionForm,
     SuggestionTextForm,
 )
+from feedback.web.supporters import card as supporters_card
 
 bp = Blueprint("suggestions", __name__, url_prefix="/admin/suggestions")
 EDIT_PREFIX = "e"  # the edit form's fields beside the page's others: e-title, e-body...
@@ -233,6 +234,7 @@ def _page(db, suggestion: dict, status: int = 200, **forms):
         departments=departments.active_names(db, suggestion["town"]),
         categories=dict(categories()),
         error=forms.get("error"),
+        board=supporters_card(db, suggestion, forms),
     ), status
 
 
