@@ -162,6 +162,7 @@ def test_a_department_crawl_shows_nothing_of_others(app, db, clients, world):  #
         "/admin/groups",
         "/admin/desk/1/opinions/2/photos/1",
         "/admin/users",
+        "/admin/visits/",
     ):
         response = lead.get(url)
         assert response.status_code == 404, url
@@ -277,3 +278,27 @@ def test_the_villager_reads_each_online_step_in_plain_words(app, db, world):  # 
     ):
         assert words in shown, words
     assert "标记甲" not in page and "标记乙" not in page and "月底前办好" not in page
+
+
+def test_an_admin_makes_a_department_account_on_the_accounts_page(app, db, world):  # noqa: F811
+    """The accounts page offers the offices in use (a town's own and the county's) for a
+    department account, refuses one without its office in Chinese, keeping what was typed."""
+    from tests.conftest import STAFF_PASSWORD
+
+    users.add(db, "boss", STAFF_PASSWORD, "admin", None)
+    admin = app.test_client()
+    sign_in(admin, "boss")
+    page = text(admin.get("/admin/users"))
+    assert "甲镇环保办(甲镇)" in page and "县交通运输局(县级)" in page
+    form = {"csrf_token": csrf_of(page), "username": "hb2", "role": "department",
+            "password": STAFF_PASSWORD, "confirm": STAFF_PASSWORD}  # fmt: skip
+    missing = admin.post("/admin/users", data=form)
+    assert missing.status_code == 400 and "承办单位账号要选所属单位" in text(missing)
+    assert 'value="hb2"' in text(missing)
+    made = admin.post("/admin/users", data=dict(form, department="甲镇环保办"))
+    assert made.status_code == 303, text(made)
+    account = users.authenticate(db, "hb2", STAFF_PASSWORD)
+    assert (account["role"], account["department_id"]) == ("department", world["huanbao"])
+    desk = app.test_client()
+    sign_in(desk, "hb2")
+    assert desk.get("/admin/").headers["Location"].endswith("/admin/desk/")

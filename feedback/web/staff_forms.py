@@ -138,6 +138,7 @@ ROLE_CHOICES = [
     SelectChoice("clerk", "镇街工作人员(只管本镇)"),
     SelectChoice("admin", "管理员(全县)"),
     SelectChoice("deputy", "人大代表本人(只看自己站点和提给自己的意见)"),
+    SelectChoice("department", "承办单位(只看和办交给本单位的建议)"),
 ]
 
 
@@ -148,13 +149,19 @@ class RoleFields(FlaskForm):
     role = SelectField("角色", choices=ROLE_CHOICES, default="clerk")
     town = SelectField("所在镇街(工作人员必选)", validate_choice=False)
     deputy = SelectField("是哪一位代表(人大代表账号必选)", validate_choice=False)
+    department = SelectField("所属承办单位(承办单位账号必选)", validate_choice=False)
 
-    def with_towns(self, towns: list[str], deputies: list[dict] = ()) -> RoleFields:
+    def with_towns(
+        self, towns: list[str], deputies: list[dict] = (), offices: list[dict] = ()
+    ) -> RoleFields:
         self.town.choices = [SelectChoice("", "请选择镇街(管理员不用选)")] + [
             SelectChoice(town) for town in towns
         ]
         self.deputy.choices = [SelectChoice("", "请选择代表(其他角色不用选)")] + [
             SelectChoice(d["code"], f"{d['town']} · {d['name']}({d['code']})") for d in deputies
+        ]
+        self.department.choices = [SelectChoice("", "请选择承办单位(其他角色不用选)")] + [
+            SelectChoice(d["name"], f"{d['name']}({d['town'] or '县级'})") for d in offices
         ]
         return self
 

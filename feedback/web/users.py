@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, g, redirect, render_template, url_for
 from flask_wtf import FlaskForm
 
-from feedback import audit, deputies, towns, users
+from feedback import audit, departments, deputies, towns, users
 from feedback.context import get_db
 from feedback.web.auth import admin_required
 from feedback.web.pages import submit
@@ -26,7 +26,9 @@ def _users_page(
     return render_template(
         "admin/users.html",
         rows=users.listing(db),
-        form=(form or NewUserForm(formdata=None)).with_towns(towns.names(db), _deputies(db)),
+        form=(form or NewUserForm(formdata=None)).with_towns(
+            towns.names(db), _deputies(db), _offices(db)
+        ),
         town_form=town_form or TownForm(formdata=None, prefix="t"),
         town_error=town_error,
         error=error,
@@ -37,6 +39,16 @@ def _deputy_code(form: RoleFields) -> str | None:
     """The deputy chosen, for a deputy's account; as with the town, the select's value is
     left out for the roles that have none (it stays filled when the role is changed)."""
     return form.deputy.data if form.role.data == "deputy" else None
+
+
+def _department_name(form: RoleFields) -> str | None:
+    """The office chosen, for a department account (the same rule as the deputy's)."""
+    return form.department.data if form.role.data == "department" else None
+
+
+def _offices(db) -> list[dict]:
+    """Offices in use, county ones and every town's: what a department account can work for."""
+    return [d for d in departments.listing(db, None) if d["active"]]
 
 
 def _deputies(db) -> list[dict]:
@@ -66,6 +78,7 @@ def user_add():
             form.role.data,
             form.town.data,
             actor=g.user["username"],
+            department=_department_name(form),
             deputy=_deputy_code(form),
         ),
         _users_page,
@@ -96,10 +109,14 @@ def _user_page(user: dict, error: str | None = None, status: int = 400, **forms)
     role_form = forms.get("role") or RoleFields(formdata=None, role=user["role"], town=user["town"])
     mine = deputies.by_id(db, user["deputy_id"]) if user.get("deputy_id") else None
     role_form.deputy.data = role_form.deputy.data or (mine["code"] if mine else "")
+    office = departments.get(db, user["department_id"]) if user.get("department_id") else None
+    role_form.department.data = role_form.department.data or (office["name"] if office else "")
     return render_template(
         "admin/user.html",
         account=user,
-        role_form=role_form.with_towns(towns.names(db), ([mine] if mine else []) + _deputies(db)),
+        role_form=role_form.with_towns(
+            towns.names(db), ([mine] if mine else []) + _deputies(db), _offices(db)
+        ),
         password_form=forms.get("password") or PasswordFields(formdata=None),
         history=audit.history(db, "user", user["id"]),
         error=error,
@@ -124,6 +141,7 @@ def user_role(user_id: int):
             form.role.data,
             form.town.data,
             g.user["username"],
+            department=_department_name(form),
             deputy=_deputy_code(form),
         ),
         lambda form, error: _user_page(user, error, role=form),
