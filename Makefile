@@ -19,9 +19,11 @@ seed:
 	@$(VENV)/feedback demo
 	@$(VENV)/feedback posters --out $(QRCODES)
 
+# The suite runs on every CPU (pytest-xdist): most of its time is browsers and real gunicorn
+# servers starting and waiting, which overlap well. PYTEST_ARGS=-n0 runs it in one process.
 test:
 	@scripts/setup.sh test
-	@$(VENV)/python -m pytest $(PYTEST_ARGS)
+	@$(VENV)/python -m pytest -n auto $(PYTEST_ARGS)
 
 bench:
 	@scripts/setup.sh test
