@@ -40,6 +40,8 @@ DEFAULTS: dict[str, Any] = {
     # A villager answered this many days ago who left a phone number (with consent) and has
     # not rated appears on the town's return-visit list (回访, feedback.return_visits).
     "FEEDBACK_VISIT_AFTER_DAYS": 7,
+    # ...until this many days after the answer: older answers drop off the list.
+    "FEEDBACK_VISIT_WITHIN_DAYS": 90,
     # Submission attempts allowed per hour (failed ones count too, a retry of a stored one
     # does not): per device (a cookie) first, then a generous ceiling per address, because
     # a whole village may share one carrier-NAT address. Clients without the device cookie

@@ -1,13 +1,14 @@
 """Return visits (回访): the villagers who were answered but have not said whether they are
 satisfied, called by the town, their verdict recorded on their behalf.
 
-Many elderly villagers never come back to /t/<receipt>, so 满意率 counted only those who did.
-An opinion is due for a visit when it has an answer (its own, or its closed suggestion's)
-given at least `after_days` ago, a phone number left with consent, no rating since that
-answer, and no visit since that answer that settled it (every outcome but 未接通 settles
-it: 未接通 stays on the list, with its attempts counted). The caller records 满意 / 基本满意 /
-不满意 (the opinion's rating, marked as from a visit), 未接通 or 拒绝回访, with a note; a
-不满意 may reopen the suggestion for more work (二次办理, feedback.reopening).
+Many elderly villagers never come back to /t/<receipt>, so 满意率 counted only those
+who did. An opinion is due for a visit when it has an answer (its own, or its closed
+suggestion's) given at least `after_days` ago (and not more than `within_days`), a phone
+number left with consent, no rating since that answer, and no visit since that answer
+that settled it (every outcome but 未接通 settles it: 未接通 stays on the list, its
+attempts counted). The caller records 满意 / 基本满意 / 不满意 (the opinion's rating,
+marked as from a visit), 未接通 or 拒绝回访, with a note; a 不满意 may reopen the
+suggestion for more work (二次办理, feedback.reopening).
 
 The list, the record and its rule are one SQL condition (DUE), so a visit recorded twice
 (two callers, a double tap) is refused the second time and nothing is half written.
@@ -56,20 +57,32 @@ def _scope(access: Access) -> tuple[str, list]:
     return access.where("st")
 
 
-def due(db: Database, access: Access, after_days: int, page: int = 1) -> tuple[list[dict], int]:
-    """The opinions due for a visit, answered longest ago first, and how many in all."""
+def due(
+    db: Database, access: Access, after_days: int, within_days: int = 90, page: int = 1
+) -> tuple[list[dict], int]:
+    """The opinions due for a visit, answered longest ago first, and how many in all.
+    Only answers of the last `within_days`: a call about an answer of a year ago asks a
+    villager to remember it, and a town that never called would have a list of tens of
+    thousands to page through."""
     where, params = _scope(access)
-    before = clock.stamp(clock.now() - timedelta(days=after_days))
-    condition = f"{DUE} and o.answered_at <= ? and {where}"
-    base = "from opinions o join stations st on st.id = o.station_id where " + condition
-    total = db.execute(f"select count(*) {base}", [before, *params]).fetchone()[0]
+    now = clock.now()
+    before = clock.stamp(now - timedelta(days=after_days))
+    since = clock.stamp(now - timedelta(days=within_days))
+    # By the town's stations, so that the partial index (station_id, answered_at) of the
+    # opinions with a number left with consent is what is read, not every town's.
+    base = (
+        f"from opinions o where o.station_id in (select st.id from stations st where {where}) "
+        f"and o.answered_at between ? and ? and {DUE}"
+    )
+    total = db.execute(f"select count(*) {base}", [*params, since, before]).fetchone()[0]
     rows = list(
         db.query(
             "select o.id, o.receipt, o.body, o.phone, o.name, o.answered_at, o.answer, "
             "st.name as station_name, st.town as town, (select count(*) from return_visits v "
-            "where v.opinion_id = o.id and v.at >= o.answered_at) as attempts "
-            f"{base} order by o.answered_at, o.id limit ? offset ?",
-            [before, *params, PAGE, (max(page, 1) - 1) * PAGE],
+            "where v.opinion_id = o.id and v.at >= o.answered_at) as attempts from opinions o "
+            "join stations st on st.id = o.station_id where o.id in (select o.id "
+            f"{base} order by o.answered_at, o.id limit ? offset ?) order by o.answered_at, o.id",
+            [*params, since, before, PAGE, (max(page, 1) - 1) * PAGE],
         )
     )
     return rows, total

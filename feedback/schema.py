@@ -449,8 +449,8 @@ def return_visits(db: Database) -> None:
             at TEXT NOT NULL
         );
         CREATE INDEX return_visits_opinion ON return_visits (opinion_id, at);
-        CREATE INDEX opinions_answered_contact ON opinions (answered_at)
-            WHERE phone IS NOT NULL AND consent = 1;
+        CREATE INDEX opinions_answered_contact ON opinions (station_id, answered_at)
+            WHERE phone IS NOT NULL AND consent = 1 AND answered_at IS NOT NULL;
 
         CREATE TABLE reopenings (
             id INTEGER PRIMARY KEY,

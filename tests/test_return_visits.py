@@ -180,3 +180,9 @@ def test_a_department_account_has_no_visit_list(app, client, db, town):
         == 404
     )
     assert re.search("回访", page) is None
+
+
+def test_an_answer_older_than_the_window_drops_off_the_list(db, town):
+    answered(db, 9, at=clock.stamp(clock.now() - timedelta(days=100)))
+    assert 9 not in due_ids(db)
+    assert [r["id"] for r in return_visits.due(db, JIA, 7, within_days=120)[0]] == [9, 1, 6]

@@ -40,8 +40,9 @@ def _callers_only() -> None:
 def _list(status: int = 200, typed: dict | None = None, error: str | None = None, shown=None):
     db = get_db()
     page = max(request.args.get("page", 1, type=int), 1)
+    config = current_app.config
     rows, total = return_visits.due(
-        db, scope(), current_app.config["FEEDBACK_VISIT_AFTER_DAYS"], page
+        db, scope(), config["FEEDBACK_VISIT_AFTER_DAYS"], config["FEEDBACK_VISIT_WITHIN_DAYS"], page
     )
     forms = {row["id"]: VisitForm(formdata=None, prefix=f"v{row['id']}") for row in rows}
     forms.update(typed or {})
@@ -54,7 +55,8 @@ def _list(status: int = 200, typed: dict | None = None, error: str | None = None
         forms=forms,
         error=error,
         shown=shown,
-        after_days=current_app.config["FEEDBACK_VISIT_AFTER_DAYS"],
+        after_days=config["FEEDBACK_VISIT_AFTER_DAYS"],
+        within_days=config["FEEDBACK_VISIT_WITHIN_DAYS"],
     ), status
 
 
