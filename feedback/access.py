@@ -167,10 +167,14 @@ class Access:
 
 # A deputy's opinions: addressed to them or received at one of their stations, and only
 # of their own town while they are in office (a retired deputy's account reads nothing).
+# Written as a list of ids from the two indexed lookups, so SQLite reads the deputy's own
+# opinions (a few thousand) rather than walking their town's or the county's: with an OR
+# or a bound LIMIT its planner may scan every station (bench/deputy_inbox.py).
 _DEPUTY_OPINIONS = (
-    "({o}.deputy_id = ? or {o}.station_id in "
-    "(select ds.station_id from deputy_stations ds where ds.deputy_id = ?)) "
-    "and {s}.town = (select d.town from deputies d where d.id = ? and d.active = 1)"
+    "{o}.id in (select x.id from opinions x where x.deputy_id = ? union all "
+    "select x.id from deputy_stations ds join opinions x on x.station_id = ds.station_id "
+    "where ds.deputy_id = ?) "
+    "and +{s}.town = (select d.town from deputies d where d.id = ? and d.active = 1)"
 )
 
 
