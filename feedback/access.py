@@ -92,6 +92,14 @@ class Access:
             return _DEPUTY_OPINIONS.format(o=opinion, s=station), [self.deputy] * 3
         return "0", []
 
+    def deputy_page(self, limit: int, offset: int) -> tuple[str, list]:
+        """SQL of the ids of one page of a deputy's inbox, newest first: opinion_where's
+        rule for a deputy, in the shape a page at a million opinions needs."""
+        if self.deputy is None:
+            return "select null where 0", []
+        most = limit + offset  # each part's newest `most` hold the page
+        return _DEPUTY_PAGE, [self.deputy, most, self.deputy, self.deputy, most, limit, offset]
+
     def stations(self, db: Database, active_only: bool = True) -> list[dict]:
         where, params = self.where()
         if active_only:
@@ -167,14 +175,31 @@ class Access:
 
 # A deputy's opinions: addressed to them or received at one of their stations, and only
 # of their own town while they are in office (a retired deputy's account reads nothing).
-# Written as a list of ids from the two indexed lookups, so SQLite reads the deputy's own
-# opinions (a few thousand) rather than walking their town's or the county's: with an OR
-# or a bound LIMIT its planner may scan every station (bench/deputy_inbox.py).
+# `+s.town` keeps SQLite from walking the whole town by its stations to check one row.
 _DEPUTY_OPINIONS = (
-    "{o}.id in (select x.id from opinions x where x.deputy_id = ? union all "
-    "select x.id from deputy_stations ds join opinions x on x.station_id = ds.station_id "
-    "where ds.deputy_id = ?) "
+    "({o}.deputy_id = ? or {o}.station_id in "
+    "(select ds.station_id from deputy_stations ds where ds.deputy_id = ?)) "
     "and +{s}.town = (select d.town from deputies d where d.id = ? and d.active = 1)"
+)
+# The same rule shaped for a page of the deputy's inbox, newest first: their stations'
+# opinions read off the covering index opinions_inbox (station, status, created_at), the
+# few addressed to them off opinions_deputy, so a page at a million opinions touches only
+# the deputy's own index entries and 50 rows (bench/deputy_inbox.py).
+_DEPUTY_STATIONS = (
+    "select ds.station_id from deputy_stations ds join stations st on st.id = ds.station_id "
+    "join deputies d on d.id = ds.deputy_id where ds.deputy_id = ? and d.active = 1 "
+    "and st.town = d.town"
+)
+_DEPUTY_PAGE = (
+    "select id from (select * from (select o.id, o.created_at from opinions o "
+    f"where o.status != 'spam' and o.station_id in ({_DEPUTY_STATIONS}) "
+    "order by o.created_at desc, o.id desc limit ?) "
+    "union all select * from (select o.id, o.created_at from opinions o join stations st "
+    "on st.id = o.station_id join deputies d on d.id = o.deputy_id where o.deputy_id = ? "
+    f"and o.status != 'spam' and d.active = 1 and st.town = d.town "
+    f"and o.station_id not in ({_DEPUTY_STATIONS}) "
+    "order by o.created_at desc, o.id desc limit ?)) "
+    "order by created_at desc, id desc limit ? offset ?"
 )
 
 

@@ -38,21 +38,15 @@ def _deputy(access: Access) -> int:
 def inbox(db: Database, access: Access, page: int = 1) -> list[dict]:
     """The opinions a deputy may read, new first: those addressed to them and those of their
     stations (spam never), each with its station's name and whether it is addressed to them."""
-    where, params = access.opinion_where("o", "s")
-    # The page's ids first, then its rows: sorting ids alone, not every column and photo
-    # count of all the deputy's opinions, keeps the page at a few ms (bench/RESULTS.md).
-    page_ids = (
-        "select o.id from opinions o join stations s on s.id = o.station_id "
-        f"where o.status != 'spam' and {where} order by o.id desc limit ? offset ?"
-    )
+    page_ids, params = access.deputy_page(INBOX_PAGE, (page - 1) * INBOX_PAGE)
     sql = (
         "select o.id, o.receipt, o.body, o.category, o.name, o.phone, o.channel, o.status, "
         "o.created_at, o.deputy_id, o.place, o.activity_id, s.name as station_name, "
         "(select count(*) from photos p where p.opinion_id = o.id) as photo_count "
         "from opinions o join stations s on s.id = o.station_id "
-        f"where o.id in ({page_ids}) order by o.id desc"
+        f"where o.id in ({page_ids}) order by o.created_at desc, o.id desc"
     )
-    rows = db.query(sql, [*params, INBOX_PAGE, (page - 1) * INBOX_PAGE])
+    rows = db.query(sql, params)
     return [dict(row, addressed=row["deputy_id"] == access.deputy) for row in rows]
 
 
