@@ -92,6 +92,20 @@ class Access:
             return _DEPUTY_OPINIONS.format(o=opinion, s=station), [self.deputy] * 3
         return "0", []
 
+    def deputy_page(self, db: Database, limit: int, offset: int) -> tuple[str, list]:
+        """SQL of the ids of one page of a deputy's inbox, in NEWEST order: opinion_where's
+        rule for a deputy, in the shape a page at a million opinions needs."""
+        if self.deputy is None:
+            return "select null where 0", []
+        stations = [row[0] for row in db.execute(_DEPUTY_STATIONS, [self.deputy])]
+        most = limit + offset  # each part's newest `most` hold the page
+        marks = ", ".join("?" * len(stations)) or "null"
+        parts = [_AT_STATION] * len(stations) + [_ADDRESSED.format(stations=marks)]
+        params = [value for station in stations for value in (station, most)]
+        params += [self.deputy, *stations, most, limit, offset]
+        sql = f"select id from ({' union all '.join(parts)}) order by {NEWEST} limit ? offset ?"
+        return sql, params
+
     def stations(self, db: Database, active_only: bool = True) -> list[dict]:
         where, params = self.where()
         if active_only:
@@ -167,10 +181,39 @@ class Access:
 
 # A deputy's opinions: addressed to them or received at one of their stations, and only
 # of their own town while they are in office (a retired deputy's account reads nothing).
+# `+s.town` keeps SQLite from walking the whole town by its stations to check one row.
 _DEPUTY_OPINIONS = (
     "({o}.deputy_id = ? or {o}.station_id in "
     "(select ds.station_id from deputy_stations ds where ds.deputy_id = ?)) "
-    "and {s}.town = (select d.town from deputies d where d.id = ? and d.active = 1)"
+    "and +{s}.town = (select d.town from deputies d where d.id = ? and d.active = 1)"
+)
+# The same rule shaped for a page of the deputy's inbox, newest first: for each of their
+# stations (of their town, while in office) and for what is addressed to them elsewhere,
+# the newest entries read in order off an index (opinions_station_dates, opinions_deputy),
+# so a page at a million opinions reads about a page's worth of each, never all of the
+# deputy's thousands (bench/deputy_inbox.py). NEWEST is that index's order.
+_DEPUTY_STATIONS = (
+    "select ds.station_id from deputy_stations ds join stations st on st.id = ds.station_id "
+    "join deputies d on d.id = ds.deputy_id where ds.deputy_id = ? and d.active = 1 "
+    "and st.town = d.town order by ds.position"
+)
+NEWEST = "created_at desc, status desc, category desc, id desc"
+
+
+def newest(alias: str) -> str:
+    """NEWEST on a table alias."""
+    return ", ".join(f"{alias}.{term}" for term in NEWEST.split(", "))
+
+
+_AT_STATION = (
+    "select * from (select o.id, o.created_at, o.status, o.category from opinions o "
+    f"where o.station_id = ? and o.status != 'spam' order by {newest('o')} limit ?)"
+)
+_ADDRESSED = (
+    "select * from (select o.id, o.created_at, o.status, o.category from opinions o "
+    "join stations st on st.id = o.station_id join deputies d on d.id = o.deputy_id "
+    "where o.deputy_id = ? and o.status != 'spam' and d.active = 1 and st.town = d.town "
+    f"and o.station_id not in ({{stations}}) order by {newest('o')} limit ?)"
 )
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from feedback import audit, clock, opinions
-from feedback.access import Access
+from feedback.access import Access, newest
 from feedback.db import write_transaction
 from feedback.labels import DUTY_ACTIVITIES
 from feedback.photos import Photo, new_filename, write
@@ -38,15 +38,15 @@ def _deputy(access: Access) -> int:
 def inbox(db: Database, access: Access, page: int = 1) -> list[dict]:
     """The opinions a deputy may read, new first: those addressed to them and those of their
     stations (spam never), each with its station's name and whether it is addressed to them."""
-    where, params = access.opinion_where("o", "s")
+    page_ids, params = access.deputy_page(db, INBOX_PAGE, (page - 1) * INBOX_PAGE)
     sql = (
         "select o.id, o.receipt, o.body, o.category, o.name, o.phone, o.channel, o.status, "
         "o.created_at, o.deputy_id, o.place, o.activity_id, s.name as station_name, "
         "(select count(*) from photos p where p.opinion_id = o.id) as photo_count "
         "from opinions o join stations s on s.id = o.station_id "
-        f"where o.status != 'spam' and {where} order by o.id desc limit ? offset ?"
+        f"where o.id in ({page_ids}) order by {newest('o')}"
     )
-    rows = db.query(sql, [*params, INBOX_PAGE, (page - 1) * INBOX_PAGE])
+    rows = db.query(sql, params)
     return [dict(row, addressed=row["deputy_id"] == access.deputy) for row in rows]
 
 

@@ -121,6 +121,7 @@ AUDIT_FIELDS = {
     "role": "角色",
     "town": "镇街",
     "department": "承办单位",
+    "deputy": "代表",
     "new_date": "日期",
     "result_class": "办理结果",
     "photos": "现场照片",

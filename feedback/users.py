@@ -183,7 +183,7 @@ def add(
             role=role,
             town=town,
             department=department_id,
-            deputy=deputy_id,
+            **({"deputy": deputy_id} if deputy_id else {}),
         )
     return get(db, user_id)
 
@@ -237,7 +237,7 @@ def change_role(
             "user",
             user["id"],
             before={"role": user["role"], "town": user["town"]},
-            after={"role": role, "town": town, "department": department_id},
+            after={"role": role, "town": town, "department": department_id, "deputy": deputy_id},
         )
 
 

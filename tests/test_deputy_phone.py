@@ -275,3 +275,18 @@ def test_a_deputy_of_one_town_crawls_and_finds_nothing_of_others(wang, app, db):
         else:
             page = yi.get(url, follow_redirects=True).get_data(as_text=True)
             assert "六龙村的路灯坏了三个月" not in page and "大塘村的桥" not in page, url
+
+
+def test_the_inbox_and_the_opinion_lookup_apply_one_rule(db, world):
+    """Access has the deputy's rule in two shapes (one row; a page of the inbox): the same
+    opinions, including a spam one never and a stray one of another town never."""
+    from feedback import deputy_work
+    from feedback.access import Access
+
+    db.execute("update opinions set status = 'spam' where id = 2")
+    db.conn.commit()
+    for deputy_id in (1, 2):
+        access = Access.of({"role": "deputy", "deputy_id": deputy_id, "username": "x"})
+        listed = {row["id"] for row in deputy_work.inbox(db, access)}
+        readable = {o for o in range(1, 6) if access.opinion(db, o)} - {2}
+        assert listed == readable == ({1} if deputy_id == 1 else {4, 5})
