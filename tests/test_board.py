@@ -262,3 +262,17 @@ def test_a_tap_from_no_page_at_all_is_not_counted(app, db, board_town):
     refused = cookieless.post(f"/board/甲镇/{lamps}/support", data={"csrf_token": csrf_of(page)})
     assert refused.status_code == 400 and "页面停留太久已过期" in text(refused)
     assert count(db, lamps) == 0
+
+
+def test_the_villagers_timeline_names_the_public_title(clerk, db, board_town):
+    lamps = board_town["lamps"]
+    page = text(clerk.get(f"/admin/suggestions/{lamps}"))
+    # The staff title was copied from an opinion: the timeline never shows it.
+    assert TITLE_MARK not in timeline(text(clerk.get("/t/CCCC-CCC3")))
+    data = {"csrf_token": csrf_of(page), "public_title": "六龙村路灯维修"}
+    clerk.post(f"/admin/suggestions/{lamps}/public-title", data=data)
+    assert "六龙村路灯维修" in timeline(text(clerk.get("/t/CCCC-CCC3")))
+
+
+def timeline(html: str) -> str:
+    return html.split("<ol>", 1)[1].split("</ol>", 1)[0]
