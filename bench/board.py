@@ -46,6 +46,11 @@ def build(n: int) -> Path:
     OUT.mkdir(parents=True, exist_ok=True)
     path = OUT / f"board-{n}.db"
     if path.exists():
+        from feedback.db import connect, migrate
+
+        db = connect(path)
+        migrate(db)  # a cached copy from before later migrations moves forward
+        db.close()
         return path
     partial = OUT / f"board-{n}.partial.db"
     for leftover in OUT.glob(f"board-{n}.partial.db*"):

@@ -285,8 +285,9 @@ def timeline(db: Database, opinion: dict) -> list[Event]:
         Event(opinion["created_at"], "已收到", "您的意见建议已送达,镇人大工作人员会尽快处理。")
     ]
     link = db.execute(
-        """select s.id, s.number, s.title, s.assigned_at, s.closed_at, s.answer, d.name,
-           so.added_at from suggestion_opinions so join suggestions s on s.id = so.suggestion_id
+        """select s.id, s.number, coalesce(s.public_title, s.title), s.assigned_at, s.closed_at,
+           s.answer, d.name, so.added_at from suggestion_opinions so
+           join suggestions s on s.id = so.suggestion_id
            left join departments d on d.id = s.department_id where so.opinion_id = ?""",
         [opinion["id"]],
     ).fetchone()

@@ -252,3 +252,27 @@ def test_the_form_page_stays_under_15_kb(client, board_town):
 def test_the_switch_on_a_refused_tap_comes_back_to_the_board(client, board_town):
     refused = support(client, suggestion_id=board_town["lamps"], phone="13900004444")
     assert "/big?on=1&amp;next=/board/%25E7%2594%25B2%25E9%2595%2587" in text(refused)
+
+
+def test_a_tap_from_no_page_at_all_is_not_counted(app, db, board_town):
+    cookieless = app.test_client()
+    page = text(cookieless.get("/board/甲镇"))
+    cookieless.delete_cookie("fb_device")
+    lamps = board_town["lamps"]
+    refused = cookieless.post(f"/board/甲镇/{lamps}/support", data={"csrf_token": csrf_of(page)})
+    assert refused.status_code == 400 and "页面停留太久已过期" in text(refused)
+    assert count(db, lamps) == 0
+
+
+def test_the_villagers_timeline_names_the_public_title(clerk, db, board_town):
+    lamps = board_town["lamps"]
+    page = text(clerk.get(f"/admin/suggestions/{lamps}"))
+    # The staff title was copied from an opinion: the timeline never shows it.
+    assert TITLE_MARK not in timeline(text(clerk.get("/t/CCCC-CCC3")))
+    data = {"csrf_token": csrf_of(page), "public_title": "六龙村路灯维修"}
+    clerk.post(f"/admin/suggestions/{lamps}/public-title", data=data)
+    assert "六龙村路灯维修" in timeline(text(clerk.get("/t/CCCC-CCC3")))
+
+
+def timeline(html: str) -> str:
+    return html.split("<ol>", 1)[1].split("</ol>", 1)[0]

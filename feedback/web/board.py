@@ -91,6 +91,8 @@ def support(town: str, suggestion_id: int):
         message = EXPIRED if "csrf_token" in form.errors else "请按下面带 ⚠ 的提示修改后再点一次"
         return _refused(town, suggestion_id, form, message, 400)
     device = supporters.device_key(public.device_cookie(), form.submission_token.data)
+    if device is None:  # neither the browser's cookie nor the page's token: not from a page
+        return _refused(town, suggestion_id, form, EXPIRED, 400)
     try:
         outcome = supporters.support(
             get_db(),
