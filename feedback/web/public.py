@@ -30,7 +30,16 @@ from werkzeug.datastructures import CombinedMultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms.fields.choices import SelectChoice
 
-from feedback import additions, deputies, opinions, photos, ratelimit, receipts, stations
+from feedback import (
+    additions,
+    deputies,
+    opinion_timeline,
+    opinions,
+    photos,
+    ratelimit,
+    receipts,
+    stations,
+)
 from feedback.clock import display as show_time
 from feedback.context import categories, get_db, photo_dir
 from feedback.photos import Photo, PhotoError
@@ -317,7 +326,7 @@ def status(receipt: str):
     if receipt != canonical and request.method == "GET":
         return redirect(url_for("public.status", receipt=canonical), 301)
     db = get_db()
-    answer = opinions.answer_of(db, opinion)
+    answer = opinion_timeline.answer_of(db, opinion)
     form = RatingForm()
     if request.method == "POST":
         if answer is None or opinion["rating"]:
@@ -345,8 +354,8 @@ def status_page(
     form = form or RatingForm()
     shown = opinions.photos_of(db, opinion["id"])
     added = additions.of_opinion(db, opinion["id"])
-    events = opinions.timeline(db, opinion) + [
-        opinions.Event(a["created_at"], "您补充了说明") for a in added
+    events = opinion_timeline.timeline(db, opinion) + [
+        opinion_timeline.Event(a["created_at"], "您补充了说明") for a in added
     ]
     more_form = more.pop("more_form", None) or AdditionForm(formdata=None)
     if not more_form.submission_token.data:
@@ -357,7 +366,7 @@ def status_page(
         station=db["stations"].get(opinion["station_id"]),
         photos=[p for p in shown if not p.get("addition_id")],
         events=sorted(events, key=lambda event: event.at),
-        answer=opinions.answer_of(db, opinion),
+        answer=opinion_timeline.answer_of(db, opinion),
         form=form,
         just_submitted=just_submitted,
         category=dict(categories()).get(opinion["category"], opinion["category"]),
