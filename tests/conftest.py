@@ -175,13 +175,18 @@ def clerk_page(browser, live_server):
     assert added.returncode == 0, added.stderr
     context = browser.new_context(viewport={"width": 1200, "height": 900}, locale="zh-CN")
     page = context.new_page()
-    page.goto(f"{live_server}/admin/")
-    page.fill("#username", "jia-clerk")
-    page.fill("#password", "correct horse")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server}/admin/")
+    sign_in_page(page, live_server, "jia-clerk")
     yield page
     context.close()
+
+
+def sign_in_page(page, live_server: str, username: str, password: str = "correct horse"):
+    """Sign a browser page in at the staff login, as a person types it."""
+    page.goto(f"{live_server}/admin/")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server}/admin/**")
 
 
 STAFF_PASSWORD = "correct horse"
