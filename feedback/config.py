@@ -40,6 +40,10 @@ DEFAULTS: dict[str, Any] = {
     # A villager answered this many days ago who left a phone number (with consent) and has
     # not rated appears on the town's return-visit list (回访, feedback.return_visits).
     "FEEDBACK_VISIT_AFTER_DAYS": 7,
+    # Points of the deputies' yearly record (履职积分, feedback.deputy_record): what is set
+    # here replaces those defaults only: {"activity": {"reception": 2, "visit": 2,
+    # "inspection": 3, "forum": 2, "market": 2}, "opinion": 1, "lead": 5, "cosign": 2}.
+    "FEEDBACK_DUTY_POINTS": {},
     # Submission attempts allowed per hour (failed ones count too, a retry of a stored one
     # does not): per device (a cookie) first, then a generous ceiling per address, because
     # a whole village may share one carrier-NAT address. Clients without the device cookie
