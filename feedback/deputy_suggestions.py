@@ -152,6 +152,10 @@ def proposable(db: Database, access: Access, limit: int = 100) -> list[dict]:
     )
 
 
+def gone_away(opinion_id: int) -> Stale:
+    return Stale(f"意见 #{opinion_id} 已经处理过(或不在您能看到的范围内),请刷新后重选")
+
+
 def propose(
     db: Database, access: Access, opinion_ids: list[int], fields: dict, tier_days: dict
 ) -> int:
@@ -175,7 +179,7 @@ def propose(
         )
         gone = [i for i in ids if i not in rows]
         if gone:
-            raise Stale(f"意见 #{gone[0]} 已经处理过(或不在您能看到的范围内),请刷新后重选")
+            raise gone_away(gone[0])
         town = next(iter(rows.values()))
         as_town = Access("clerk", town, access.username)
         fields = dict(fields, tier=fields.get("tier") or "一般")

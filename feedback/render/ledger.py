@@ -29,7 +29,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlite_utils import Database
 
-from feedback import clock, receipts
+from feedback import clock, deputy_suggestions, receipts
 from feedback.access import Access
 from feedback.labels import CHANNELS
 from feedback.privacy import mask_phone
@@ -261,7 +261,7 @@ def suggestion_rows(db: Database, report: dict) -> list[list]:
                 labels.get(g["category"], g["category"]),
                 g["tier"],
                 g["department"] or "未定",
-                g["deputies"],
+                _signers(db, g),
                 _moment(g["created_at"]),
                 _moment(g["assigned_at"]),
                 date.fromisoformat(g["deadline"]) if g["deadline"] else None,
@@ -274,6 +274,12 @@ def suggestion_rows(db: Database, report: dict) -> list[list]:
             ]
         )
     return result
+
+
+def _signers(db: Database, suggestion: dict) -> str:
+    """领衔 and 附议 deputies from the registry; older rows' free text as it was typed."""
+    chosen = deputy_suggestions.names(deputy_suggestions.signers(db, suggestion["id"]))
+    return chosen or suggestion["deputies"]
 
 
 def _width(value: object) -> int:

@@ -106,8 +106,10 @@ def propose():
 
 def _fields(form: ProposalForm, chosen: list[dict], ticked: list[int]) -> dict:
     """The suggestion's text: what the deputy wrote, the rest drafted from the opinions."""
-    if len(chosen) != len(set(ticked)):
-        raise deputy_suggestions.Stale("有勾选的意见刚刚已经处理过,请刷新后重选")
+    seen = {row["id"] for row in chosen}
+    gone = [i for i in ticked if i not in seen]
+    if gone:
+        raise deputy_suggestions.gone_away(gone[0])
     draft = merging.draft(chosen, dict(categories()))
     return {
         "title": form.title.data or draft["title"],
