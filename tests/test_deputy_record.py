@@ -201,10 +201,13 @@ def test_the_bulletin_has_the_deputies_table_and_their_satisfaction(year):
         ("乙镇", 1, 0),
         ("甲镇", 2, 5),
     ]
-    from feedback.render import bulletin
+    from feedback.render import bulletin, ledger
 
-    page = bulletin.html(reports.build(year, "2026-03", "甲镇"))
+    report = reports.build(year, "2026-03", "甲镇")
+    page = bulletin.html(report)
     assert 'id="deputy-table"' in page and "代表满意率 50.0%" in page
+    figures = ledger.report_csv(report).decode("utf-8-sig")
+    assert "人大代表,代表满意率,50.0%" in figures and "人大代表,王丽 收集意见,3" in figures
 
 
 def test_the_register_and_the_summary_from_the_cli(year, runner, tmp_path):

@@ -121,6 +121,29 @@ def figures(report: dict) -> list[tuple[str, str, int | float | str]]:
         rows += [
             ("12 个月趋势", f"{month['month']} {label}", month[key]) for key, label in names.items()
         ]
+    return rows + deputy_figures(report)
+
+
+def deputy_figures(report: dict) -> list[tuple[str, str, int | float | str]]:
+    """The bulletin's deputies part (feedback.deputy_record.bulletin) as figure rows."""
+    dep = report.get("deputies")
+    if not dep:
+        return []
+    rows: list[tuple[str, str, int | float | str]] = [
+        ("人大代表", "代表满意率", dep["rate"].text),
+        ("人大代表", "代表意见征询表份数", dep["judged"]),
+    ]
+    rows += [("人大代表", f"代表意见 {row['label']}", row["count"]) for row in dep["verdicts"]]
+    for row in dep["rows"]:
+        rows += [
+            ("人大代表", f"{row['label']} {label}", row[key])
+            for key, label in (
+                ("activities", "履职活动"),
+                ("people", "接待走访群众"),
+                ("collected", "收集意见"),
+                ("led", "领衔建议"),
+            )
+        ]
     return rows
 
 
