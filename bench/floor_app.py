@@ -106,6 +106,37 @@ def create_app(database: str | None = None) -> Flask:
             conn.close()
         return "".join(f"<p>{n} {s} {c[:10]}</p>" for n, s, c in rows)
 
+    @app.get("/deputy/<int:deputy_id>")
+    def deputy_inbox(deputy_id: int):
+        """bench/deputies.py's floor: the first 50 opinions addressed to a deputy or of their
+        stations, newest first, as bare HTML."""
+        conn = _connect(path)
+        try:
+            rows = conn.execute(
+                "select id, substr(body, 1, 40), created_at from opinions where deputy_id = ? "
+                "union select id, substr(body, 1, 40), created_at from opinions where "
+                "station_id in (select station_id from deputy_stations where deputy_id = ?) "
+                "order by 1 desc limit 50",
+                [deputy_id, deputy_id],
+            ).fetchall()
+        finally:
+            conn.close()
+        return "".join(f"<p>{i} {b} {c[:10]}</p>" for i, b, c in rows)
+
+    @app.get("/record/<int:year>")
+    def record(year: int):
+        """bench/deputies.py's floor: each deputy's activities and people met in a year."""
+        conn = _connect(path)
+        try:
+            rows = conn.execute(
+                "select deputy_id, count(*), sum(people) from deputy_activities "
+                "where held_on >= ? and held_on < ? group by 1",
+                [f"{year}-01-01", f"{year + 1}-01-01"],
+            ).fetchall()
+        finally:
+            conn.close()
+        return "".join(f"<p>{d} {n} {p}</p>" for d, n, p in rows)
+
     return app
 
 

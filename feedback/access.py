@@ -76,6 +76,20 @@ class Access:
             return handed, [self.office]
         return "0", []
 
+    def signed_where(self, alias: str = "suggestions") -> tuple[str, list]:
+        """A deputy's read of suggestions: those they lead (领衔) or co-sign (附议), of their
+        own town, while in office. Kept apart from suggestion_where on purpose: every change
+        to a suggestion goes through that rule, which gives a deputy nothing, so a deputy can
+        never close one or change its department (feedback.deputy_suggestions)."""
+        if self.deputy is None:
+            return "0", []
+        signed = (
+            "exists (select 1 from suggestion_deputies sg "
+            f"where sg.suggestion_id = {alias}.id and sg.deputy_id = ?) and {alias}.town = "
+            "(select d.town from deputies d where d.id = ? and d.active = 1)"
+        )
+        return signed, [self.deputy, self.deputy]
+
     def opinion_where(self, opinion: str = "o", station: str = "s") -> tuple[str, list]:
         """The rule as SQL on an opinion joined to its station: a department reads only the
         opinions behind a suggestion handed to its office."""

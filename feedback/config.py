@@ -42,6 +42,10 @@ DEFAULTS: dict[str, Any] = {
     "FEEDBACK_VISIT_AFTER_DAYS": 7,
     # ...until this many days after the answer: older answers drop off the list.
     "FEEDBACK_VISIT_WITHIN_DAYS": 90,
+    # Points of the deputies' yearly record (履职积分, feedback.deputy_record): what is set
+    # here replaces those defaults only: {"activity": {"reception": 2, "visit": 2,
+    # "inspection": 3, "forum": 2, "market": 2}, "opinion": 1, "lead": 5, "cosign": 2}.
+    "FEEDBACK_DUTY_POINTS": {},
     # Submission attempts allowed per hour (failed ones count too, a retry of a stored one
     # does not): per device (a cookie) first, then a generous ceiling per address, because
     # a whole village may share one carrier-NAT address. Clients without the device cookie

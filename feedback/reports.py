@@ -148,7 +148,15 @@ def build(
         "satisfaction": report.satisfaction(),
         "overdue": report.overdue(),
         "trend": report.trend(),
+        "deputies": _deputies(db, p, town),
     }
+
+
+def _deputies(db: Database, p: Period, town: str | None) -> dict:
+    """The deputies' table and 满意率 (feedback.deputy_record, which imports this module)."""
+    from feedback import deputy_record
+
+    return deputy_record.bulletin(db, p, town)
 
 
 class _Query:

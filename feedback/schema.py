@@ -466,3 +466,46 @@ def return_visits(db: Database) -> None:
         CREATE INDEX reopenings_opinion ON reopenings (opinion_id);
         """,
     )
+
+
+@migrations(name="0028_deputy_suggestions")
+def deputy_suggestions(db: Database) -> None:
+    """Suggestions led and signed by deputies (feedback.deputy_suggestions).
+
+    - suggestion_deputies: the lead deputy (领衔, at most one) and the co-signing deputies
+      (附议) of a suggestion, chosen from the registry of its town. The free text
+      suggestions.deputies of older rows stays as it was and is shown as such (原填写).
+    - suggestions.proposed_by: the deputy who proposed it from their phone, if one did.
+    - deputy_verdicts: the lead deputy's own verdict on the answer (代表意见征询表: 满意 /
+      基本满意 / 不满意 and a comment), one per closing (`closed_at`), so a suggestion
+      reopened (二次办理) and closed again is judged again."""
+    run_script(
+        db,
+        """
+        CREATE TABLE suggestion_deputies (
+            suggestion_id INTEGER NOT NULL REFERENCES suggestions (id),
+            deputy_id INTEGER NOT NULL REFERENCES deputies (id),
+            role TEXT NOT NULL CHECK (role IN ('lead', 'cosign')),
+            added_by TEXT NOT NULL,
+            added_at TEXT NOT NULL,
+            PRIMARY KEY (suggestion_id, deputy_id)
+        ) WITHOUT ROWID;
+        CREATE UNIQUE INDEX suggestion_deputies_lead ON suggestion_deputies (suggestion_id)
+            WHERE role = 'lead';
+        CREATE INDEX suggestion_deputies_deputy ON suggestion_deputies (deputy_id, suggestion_id);
+        ALTER TABLE suggestions ADD COLUMN proposed_by INTEGER REFERENCES deputies (id);
+
+        CREATE TABLE deputy_verdicts (
+            id INTEGER PRIMARY KEY,
+            suggestion_id INTEGER NOT NULL REFERENCES suggestions (id),
+            deputy_id INTEGER NOT NULL REFERENCES deputies (id),
+            closed_at TEXT NOT NULL,
+            verdict TEXT NOT NULL CHECK (verdict IN ('满意', '基本满意', '不满意')),
+            comment TEXT NOT NULL DEFAULT '',
+            at TEXT NOT NULL
+        );
+        CREATE UNIQUE INDEX deputy_verdicts_once ON deputy_verdicts (suggestion_id, closed_at);
+        CREATE INDEX deputy_verdicts_at ON deputy_verdicts (at);
+        CREATE INDEX deputy_verdicts_deputy ON deputy_verdicts (deputy_id, at);
+        """,
+    )

@@ -197,7 +197,6 @@ def test_clerk_merges_a_similar_group_handles_it_then_the_villager_rates(
     # One form from here on: each step saves what was typed and moves on in one page load.
     page.select_option("#tier", "微事")
     page.fill("#department", "镇城建办")
-    page.fill("#deputies", "王代表")
     page.click("#save-advance")  # 已交办
     assert "已交办 · 微事" in page.locator("#facts").inner_text()
     page.fill("#progress", "已联系供电所,灯具在路上")

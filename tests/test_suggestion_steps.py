@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from feedback import merging, users
+from feedback import deputies, deputy_suggestions, merging, users
 from feedback.access import Access
 from tests.conftest import csrf_of, sign_in
 
@@ -25,6 +25,8 @@ def suggestion(db, client, two_town_stations):
         }
     )
     merging.into_new(db, JIA, [1], {}, DAYS)
+    db.conn.commit()
+    deputies.add(db, {"code": "wang", "name": "王代表", "town": "甲镇"})
     users.add(db, "jia", "correct horse", "clerk", "甲镇")
     sign_in(client, "jia")
     return "/admin/suggestions/1"
@@ -37,7 +39,6 @@ def save(client, url, expected, then="advance", **fields):
         "tier": "一般",
         "deadline": "",
         "department": "镇城建办",
-        "deputies": "",
         "then": then,
         **fields,
     }
@@ -45,9 +46,10 @@ def save(client, url, expected, then="advance", **fields):
 
 
 def test_each_step_saves_and_moves_on_in_one_post(client, db, suggestion):
-    assert save(client, suggestion, "待交办", deputies="王代表").status_code == 303
+    assert save(client, suggestion, "待交办", lead_deputy="wang").status_code == 303
     row = db["suggestions"].get(1)
-    assert row["status"] == "已交办" and row["deputies"] == "王代表"
+    assert row["status"] == "已交办"
+    assert deputy_suggestions.signers(db, 1)["lead"]["name"] == "王代表"
     assert save(client, suggestion, "已交办", progress="已采购灯具").status_code == 303
     assert db["suggestions"].get(1)["status"] == "办理中"
     assert [n["body"] for n in db["suggestion_notes"].rows] == ["已采购灯具"]

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pytest
 
-from feedback import clock, users
+from feedback import clock, deputies, deputy_suggestions, users
 from tests.conftest import csrf_of, sign_in
 
 
@@ -92,12 +92,14 @@ def test_handle_to_the_end_and_the_answer_reaches_every_villager(client, town, d
         "tier": "微事",
         "deadline": "",
         "department": "镇城建办",
-        "deputies": "王代表",
+        "lead_deputy": "wang",
     }
+    deputies.add(db, {"code": "wang", "name": "王代表", "town": "甲镇"})
     data["deadline"] = db["suggestions"].get(1)["deadline"]
     assert client.post(location + "/handling", data=data).status_code == 303
     suggestion = db["suggestions"].get(1)
-    assert suggestion["tier"] == "微事" and suggestion["deputies"] == "王代表"
+    assert suggestion["tier"] == "微事"
+    assert deputy_suggestions.signers(db, 1)["lead"]["name"] == "王代表"
     assert db["departments"].get(suggestion["department_id"])["name"] == "镇城建办"
     for expected in ("已交办", "办理中"):
         assert client.post(url, data={"csrf_token": token(client, location)}).status_code == 303

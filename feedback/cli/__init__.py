@@ -18,6 +18,8 @@ def main() -> None:
 def init_app(app: Flask) -> None:
     from feedback.cli.departments import department_group
     from feedback.cli.deputies import deputy_group
+    from feedback.cli.deputy_record import record_command
+    from feedback.cli.deputy_record import report_command as duty_report
     from feedback.cli.notify import notify_command
     from feedback.cli.operations import backup_command, purge_contacts_command
     from feedback.cli.opinions import groups_command, opinion_group, similar_command
@@ -49,3 +51,5 @@ def init_app(app: Flask) -> None:
         notify_command,
     ):
         app.cli.add_command(command)
+    for command in (record_command, duty_report):
+        deputy_group.add_command(command)

@@ -29,7 +29,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlite_utils import Database
 
-from feedback import clock, receipts
+from feedback import clock, deputy_suggestions, receipts
 from feedback.access import Access
 from feedback.labels import CHANNELS
 from feedback.privacy import mask_phone
@@ -120,6 +120,29 @@ def figures(report: dict) -> list[tuple[str, str, int | float | str]]:
     for month in report["trend"]:
         rows += [
             ("12 个月趋势", f"{month['month']} {label}", month[key]) for key, label in names.items()
+        ]
+    return rows + deputy_figures(report)
+
+
+def deputy_figures(report: dict) -> list[tuple[str, str, int | float | str]]:
+    """The bulletin's deputies part (feedback.deputy_record.bulletin) as figure rows."""
+    dep = report.get("deputies")
+    if not dep:
+        return []
+    rows: list[tuple[str, str, int | float | str]] = [
+        ("人大代表", "代表满意率", dep["rate"].text),
+        ("人大代表", "代表意见征询表份数", dep["judged"]),
+    ]
+    rows += [("人大代表", f"代表意见 {row['label']}", row["count"]) for row in dep["verdicts"]]
+    for row in dep["rows"]:
+        rows += [
+            ("人大代表", f"{row['label']} {label}", row[key])
+            for key, label in (
+                ("activities", "履职活动"),
+                ("people", "接待走访群众"),
+                ("collected", "收集意见"),
+                ("led", "领衔建议"),
+            )
         ]
     return rows
 
@@ -261,7 +284,7 @@ def suggestion_rows(db: Database, report: dict) -> list[list]:
                 labels.get(g["category"], g["category"]),
                 g["tier"],
                 g["department"] or "未定",
-                g["deputies"],
+                _signers(db, g),
                 _moment(g["created_at"]),
                 _moment(g["assigned_at"]),
                 date.fromisoformat(g["deadline"]) if g["deadline"] else None,
@@ -274,6 +297,12 @@ def suggestion_rows(db: Database, report: dict) -> list[list]:
             ]
         )
     return result
+
+
+def _signers(db: Database, suggestion: dict) -> str:
+    """领衔 and 附议 deputies from the registry; older rows' free text as it was typed."""
+    chosen = deputy_suggestions.names(deputy_suggestions.signers(db, suggestion["id"]))
+    return chosen or suggestion["deputies"]
 
 
 def _width(value: object) -> int:

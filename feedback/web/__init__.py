@@ -20,6 +20,8 @@ def init_app(app: Flask) -> None:
         departments,
         deputies,
         deputy_desk,
+        deputy_record,
+        deputy_suggestions,
         elderly,
         groups,
         handling,
@@ -58,6 +60,8 @@ def init_app(app: Flask) -> None:
         department_desk,  # after auth: its confinement of departments reads g.user
         deputies,
         deputy_desk,  # after auth: the same confinement for deputies' accounts
+        deputy_suggestions,
+        deputy_record,
         elderly,
         board,
         additions,

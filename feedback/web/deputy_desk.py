@@ -40,6 +40,8 @@ bp = Blueprint("deputy_desk", __name__, url_prefix="/admin/deputy")
 # Staff pages a deputy may use besides these: signing in and out, and the printed slip of
 # an opinion they may read (feedback.access decides which).
 OPEN_TO_DEPUTIES = {"auth.login", "auth.logout", "imports.opinion_slip", "static"}
+# The deputy's own pages: this phone, and their suggestions (feedback.web.deputy_suggestions).
+DEPUTY_BLUEPRINTS = ("deputy_desk.", "deputy_suggestions.")
 
 
 @bp.before_app_request
@@ -49,7 +51,7 @@ def confine_deputies():
     if not user or user["role"] != "deputy" or not request.path.startswith("/admin"):
         return None
     endpoint = request.endpoint or ""
-    if endpoint.startswith("deputy_desk.") or endpoint in OPEN_TO_DEPUTIES:
+    if endpoint.startswith(DEPUTY_BLUEPRINTS) or endpoint in OPEN_TO_DEPUTIES:
         return None
     if request.method == "GET" and endpoint == "home.index":
         return redirect(url_for("deputy_desk.index"))

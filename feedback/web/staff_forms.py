@@ -9,6 +9,7 @@ from wtforms import (
     HiddenField,
     PasswordField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
@@ -104,9 +105,10 @@ class HandlingForm(FlaskForm):
     department = StringField(
         "承办单位", filters=[clean_line], validators=[Length(max=40, message="最多 40 字")]
     )
-    deputies = StringField(
-        "责任代表", filters=[clean_line], validators=[Length(max=100, message="最多 100 字")]
-    )
+    # Chosen from the registry of the suggestion's town (feedback.deputy_suggestions checks
+    # each code, so a forged or stale choice gets a Chinese reason, not a silent drop).
+    lead_deputy = SelectField("领衔代表", validate_choice=False)
+    cosigners = SelectMultipleField("附议代表", validate_choice=False)
     progress = TextAreaField(
         "办理进展(可不填)",
         filters=[clean_text],

@@ -9,6 +9,7 @@ from feedback import (
     audit,
     clock,
     departments,
+    deputy_suggestions,
     handover,
     labels,
     merging,
@@ -190,12 +191,14 @@ def _page(db, suggestion: dict, status: int = 200, **forms):
         "select name from departments where id = ?", [suggestion["department_id"]]
     ).fetchone()
     department = row[0] if row else ""
+    chosen = deputy_suggestions.signers(db, suggestion["id"])
     handling = forms.get("handling") or HandlingForm(
         formdata=None,
         tier=suggestion["tier"],
         deadline=suggestion["deadline"],
         department=department,
-        deputies=suggestion["deputies"],
+        lead_deputy=chosen["lead"]["code"] if chosen["lead"] else "",
+        cosigners=[d["code"] for d in chosen["cosigners"]],
     )
     history = audit.suggestion_history(db, suggestion["id"])
     body = suggestion_text.body_shown(suggestion["body"], len(linked))
@@ -235,6 +238,9 @@ def _page(db, suggestion: dict, status: int = 200, **forms):
         categories=dict(categories()),
         error=forms.get("error"),
         board=supporters_card(db, suggestion, forms),
+        signers=chosen,
+        candidates=deputy_suggestions.candidates(db, suggestion),
+        verdict=deputy_suggestions.verdict_of(db, suggestion),
     ), status
 
 
@@ -262,7 +268,7 @@ def set_handling(suggestion_id: int):
         expected = suggestion["status"]
     tier_days = current_app.config["FEEDBACK_TIER_DAYS"]
     changes = suggestion_steps.changes_for(
-        suggestion, form.tier.data, form.deadline.data, form.deputies.data, tier_days
+        suggestion, form.tier.data, form.deadline.data, tier_days
     )
     try:
         suggestion_steps.save(
@@ -274,9 +280,13 @@ def set_handling(suggestion_id: int):
             form.progress.data or "",
             advance=request.form.get("then") == "advance",
             answer=form.answer.data,
+            signers=(form.lead_deputy.data or "", form.cosigners.data or []),
         )
     except departments.DepartmentError as error:
         form.department.errors.append(str(error))
+        return _page(db, suggestion, 400, handling=form)
+    except deputy_suggestions.Refused as error:
+        form.lead_deputy.errors.append(str(error))
         return _page(db, suggestion, 400, handling=form)
     except (suggestions.Stale, suggestions.Missing) as error:
         return _refused(error)
