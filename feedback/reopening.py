@@ -22,9 +22,20 @@ class ReopenError(ValueError):
     """Nothing to reopen (the message, Chinese, says why)."""
 
 
+def _suggestions(access: Access, alias: str) -> tuple[str, list]:
+    """The suggestions this caller may reopen: the town's, or those a deputy leads."""
+    if access.deputy is not None:
+        led = (
+            "exists (select 1 from suggestion_deputies sd where sd.suggestion_id = "
+            f"{alias}.id and sd.role = 'lead' and sd.deputy_id = ?)"
+        )
+        return led, [access.deputy]
+    return access.where(alias)
+
+
 def reopen_in(db: Database, access: Access, opinion_id: int, reason: str) -> None:
     """Reopen what answered this opinion, inside the caller's transaction."""
-    where, params = access.where("s")
+    where, params = _suggestions(access, "s")
     now = clock.stamp()
     row = db.execute(
         "select s.id, s.closed_at, s.answer from suggestion_opinions so join suggestions s "
@@ -33,7 +44,7 @@ def reopen_in(db: Database, access: Access, opinion_id: int, reason: str) -> Non
     ).fetchone()
     if row:
         suggestion_id, closed_at, answer = row
-        scoped, scope_params = access.where("suggestions")
+        scoped, scope_params = _suggestions(access, "suggestions")
         moved = db.execute(
             "update suggestions set status = '办理中', closed_at = null, submitted_at = null "
             f"where id = ? and status = '已办结' and {scoped}",
@@ -55,6 +66,8 @@ def reopen_in(db: Database, access: Access, opinion_id: int, reason: str) -> Non
         "select answered_at, answer from opinions where id = ? and status = 'answered'",
         [opinion_id],
     ).fetchone()
+    if access.deputy is not None:
+        answered = None  # a deputy calls about the suggestions they lead, nothing else
     if answered is None:
         raise ReopenError("这条意见现在没有答复,不用二次办理")
     db.execute(

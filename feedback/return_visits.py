@@ -50,11 +50,33 @@ class VisitError(ValueError):
     """A visit the rules refuse; the message (Chinese) says why."""
 
 
-def _scope(access: Access) -> tuple[str, list]:
-    """Return visits are the town's work: a clerk's own town, an admin's every town."""
-    if access.role not in ("admin", "clerk"):
-        return "0", []
-    return access.where("st")
+# The villagers behind the suggestions a deputy leads (领衔), while in office: the lead deputy
+# calls them as the town does (feedback.deputy_suggestions keeps who leads).
+LED = (
+    "o.id in (select so.opinion_id from suggestion_opinions so join suggestion_deputies sd "
+    "on sd.suggestion_id = so.suggestion_id join deputies d on d.id = sd.deputy_id "
+    "where sd.role = 'lead' and sd.deputy_id = ? and d.active = 1)"
+)
+
+
+def scope(access: Access) -> tuple[str, list]:
+    """Whose calls are whose, as SQL on an opinion `o`: the town's (a clerk's own town, an
+    admin's every town) and a lead deputy's (the villagers behind what they lead)."""
+    if access.role in ("admin", "clerk"):
+        where, params = access.where("st")
+        return f"o.station_id in (select st.id from stations st where {where})", params
+    if access.deputy is not None:
+        return LED, [access.deputy]
+    return "0", []
+
+
+def phone_of(db: Database, access: Access, opinion_id: int) -> str | None:
+    """The number to call, for whoever may call about this opinion (None otherwise)."""
+    where, params = scope(access)
+    row = db.execute(
+        f"select o.phone from opinions o where o.id = ? and {where}", [opinion_id, *params]
+    ).fetchone()
+    return row[0] if row else None
 
 
 def due(
@@ -64,16 +86,13 @@ def due(
     Only answers of the last `within_days`: a call about an answer of a year ago asks a
     villager to remember it, and a town that never called would have a list of tens of
     thousands to page through."""
-    where, params = _scope(access)
+    where, params = scope(access)
     now = clock.now()
     before = clock.stamp(now - timedelta(days=after_days))
     since = clock.stamp(now - timedelta(days=within_days))
     # By the town's stations, so that the partial index (station_id, answered_at) of the
     # opinions with a number left with consent is what is read, not every town's.
-    base = (
-        f"from opinions o where o.station_id in (select st.id from stations st where {where}) "
-        f"and o.answered_at between ? and ? and {DUE}"
-    )
+    base = f"from opinions o where {where} and o.answered_at between ? and ? and {DUE}"
     total = db.execute(f"select count(*) {base}", [*params, since, before]).fetchone()[0]
     rows = list(
         db.query(
@@ -107,13 +126,12 @@ def record(
         raise VisitError("只有村民不满意时才能要求二次办理")
     if reopen and len(note) < 2:
         raise VisitError("要求二次办理,请写明村民不满意的原因")
-    where, params = _scope(access)
+    where, params = scope(access)
     now = clock.stamp()
     with write_transaction(db):
         added = db.execute(
             "insert into return_visits (opinion_id, outcome, note, caller, at) "
-            "select o.id, ?, ?, ?, ? from opinions o join stations st on st.id = o.station_id "
-            f"where o.id = ? and {DUE} and {where}",
+            f"select o.id, ?, ?, ?, ? from opinions o where o.id = ? and {DUE} and {where}",
             [outcome, note, access.username, now, opinion_id, *params],
         ).rowcount
         if not added:

@@ -186,3 +186,53 @@ def test_an_answer_older_than_the_window_drops_off_the_list(db, town):
     answered(db, 9, at=clock.stamp(clock.now() - timedelta(days=100)))
     assert 9 not in due_ids(db)
     assert [r["id"] for r in return_visits.due(db, JIA, 7, within_days=120)[0]] == [9, 1, 6]
+
+
+@pytest.fixture
+def led(db, town):
+    """Deputy 王丽 leads 甲镇's suggestion (opinions 6 and 7); 李明 leads nothing. Both have
+    accounts."""
+    from feedback import deputies, deputy_suggestions
+    from feedback.db import write_transaction
+
+    for code, name in (("wang", "王丽"), ("li", "李明")):
+        deputies.add(db, {"code": code, "name": name, "town": "甲镇"})
+        users.add(db, code, "correct horse", "deputy", None, deputy=code)
+    with write_transaction(db):
+        deputy_suggestions.set_signers_in(db, JIA, db["suggestions"].get(town), "wang", [])
+    return town
+
+
+def deputy_access(db, username: str):
+    from feedback.access import Access
+
+    return Access.of(next(db.query("select * from users where username = ?", [username])))
+
+
+def test_the_lead_deputy_calls_the_villagers_behind_what_they_lead(client, db, led):
+    wang, li = deputy_access(db, "wang"), deputy_access(db, "li")
+    assert due_ids(db, wang) == [6] and due_ids(db, li) == []
+    with pytest.raises(return_visits.VisitError, match="不在回访名单上"):
+        return_visits.record(db, li, 6, "满意")
+    with pytest.raises(return_visits.VisitError, match="不在回访名单上"):
+        return_visits.record(db, wang, 1, "满意")  # the town's, not theirs
+    sign_in(client, "wang")
+    page = client.get("/admin/visits/").get_data(as_text=True)
+    assert 'id="visit-6"' in page and 'id="visit-1"' not in page and "您领衔的建议背后" in page
+    shown = client.post("/admin/visits/6/reveal", data={"csrf_token": csrf_of(page)})
+    assert 'href="tel:13812345678"' in shown.get_data(as_text=True)
+    assert (
+        client.post("/admin/visits/1/reveal", data={"csrf_token": csrf_of(page)}).status_code == 404
+    )
+    done = client.post(
+        "/admin/visits/6",
+        data={
+            "csrf_token": csrf_of(page),
+            "v6-outcome": "不满意",
+            "v6-note": "灯又坏了",
+            "v6-reopen": "y",
+        },
+    )
+    assert done.status_code == 303
+    assert db["suggestions"].get(led)["status"] == "办理中"
+    assert db["return_visits"].get(1)["caller"] == "wang"

@@ -40,8 +40,9 @@ bp = Blueprint("deputy_desk", __name__, url_prefix="/admin/deputy")
 # Staff pages a deputy may use besides these: signing in and out, and the printed slip of
 # an opinion they may read (feedback.access decides which).
 OPEN_TO_DEPUTIES = {"auth.login", "auth.logout", "imports.opinion_slip", "static"}
-# The deputy's own pages: this phone, and their suggestions (feedback.web.deputy_suggestions).
-DEPUTY_BLUEPRINTS = ("deputy_desk.", "deputy_suggestions.")
+# The deputy's own pages: this phone, their suggestions (feedback.web.deputy_suggestions) and
+# the return visits of what they lead (feedback.web.return_visits).
+DEPUTY_BLUEPRINTS = ("deputy_desk.", "deputy_suggestions.", "visits.")
 
 
 @bp.before_app_request
