@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 from PIL import Image
 
-from feedback import handling, handling_town, users
+from feedback import deputies, deputy_suggestions, handling, handling_town, users
 from tests.conftest import csrf_of, sign_in
 from tests.test_handling import JIA, deadline, hand, world  # noqa: F401 (fixture)
 from tests.test_scope_crawl import assert_staff_404, crawl
@@ -234,17 +234,15 @@ def test_an_online_item_offers_no_offline_status_or_department(db, clients, worl
     assert moved.status_code == 400
     assert "办理期限只能由承办单位申请延期" in text(moved)
     assert db["suggestions"].get(1)["deadline"] == before["deadline"]
+    deputies.add(db, {"code": "wang", "name": "王代表", "town": "甲镇"})
     saved = jia.post(
         "/admin/suggestions/1/handling",
-        data=hidden(page, "handling") | {"tier": "重大", "deputies": "王代表"},
+        data=hidden(page, "handling") | {"tier": "重大", "lead_deputy": "wang"},
     )
     assert saved.status_code == 303
     after = db["suggestions"].get(1)
-    assert (after["tier"], after["deputies"], after["deadline"]) == (
-        "重大",
-        "王代表",
-        before["deadline"],
-    )
+    assert (after["tier"], after["deadline"]) == ("重大", before["deadline"])
+    assert deputy_suggestions.signers(db, 1)["lead"]["name"] == "王代表"
 
 
 def test_the_villager_reads_each_online_step_in_plain_words(app, db, world):  # noqa: F811
