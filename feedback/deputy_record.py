@@ -170,9 +170,7 @@ def _signed(db: Database, span: list[str], only: str, only_params: list) -> dict
     """Per deputy: suggestions led and co-signed, closed, their results, the lead's verdicts
     and the villagers' ratings. One pass over the signers, and the verdicts and ratings
     driven from their own (small) tables."""
-    joins = (
-        "join suggestions s on s.id = sg.suggestion_id join deputies d on d.id = sg.deputy_id"
-    )
+    joins = "join suggestions s on s.id = sg.suggestion_id join deputies d on d.id = sg.deputy_id"
     made = f"s.created_at >= ? and s.created_at < ? {only}"
     params = [*span, *only_params]
     figures: dict[int, dict] = {}
