@@ -82,8 +82,11 @@ def _span(year: int) -> list[str]:
     return [f"{year}-01-01", f"{year + 1}-01-01"]
 
 
-def _deputies(db: Database, town: str | None) -> list[dict]:
-    where, params = ("where d.town = ?", [town]) if town else ("", [])
+def _deputies(db: Database, town: str | None, deputy_id: int | None = None) -> list[dict]:
+    clauses = [("d.town = ?", town), ("d.id = ?", deputy_id)]
+    chosen = [(sql, value) for sql, value in clauses if value is not None]
+    where = ("where " + " and ".join(sql for sql, _ in chosen)) if chosen else ""
+    params = [value for _, value in chosen]
     return list(
         db.query(
             "select d.id, d.code, d.name, d.town, d.level, d.active from deputies d "
@@ -102,35 +105,42 @@ def _by_deputy(db: Database, sql: str, params: list) -> dict[int, dict]:
 
 
 def register(
-    db: Database, year: int, town: str | None = None, points: Mapping | None = None
+    db: Database,
+    year: int,
+    town: str | None = None,
+    points: Mapping | None = None,
+    deputy_id: int | None = None,
 ) -> list[dict]:
-    """Every deputy of the county (or a town), retired ones too, with the year's record."""
+    """Every deputy of the county (or a town, or just one), retired ones too, with the
+    year's record."""
     table = points_table(points)
     span = _span(year)
-    town_where, town_params = ("and d.town = ?", [town]) if town else ("", [])
+    clauses = [("d.town = ?", town), ("d.id = ?", deputy_id)]
+    only = "".join(f" and {sql}" for sql, value in clauses if value is not None)
+    only_params = [value for _sql, value in clauses if value is not None]
     activities = _by_deputy(
         db,
         "select a.deputy_id, a.kind, count(*) from deputy_activities a join deputies d "
-        f"on d.id = a.deputy_id where a.held_on >= ? and a.held_on < ? {town_where} "
-        "group by 1, 2",
-        [*span, *town_params],
+        f"on d.id = a.deputy_id where a.held_on >= ? and a.held_on < ? {only} group by 1, 2",
+        [*span, *only_params],
     )
     people = _by_deputy(
         db,
         "select a.deputy_id, 'people', sum(a.people) from deputy_activities a join deputies d "
-        f"on d.id = a.deputy_id where a.held_on >= ? and a.held_on < ? {town_where} group by 1",
-        [*span, *town_params],
+        f"on d.id = a.deputy_id where a.held_on >= ? and a.held_on < ? {only} group by 1",
+        [*span, *only_params],
     )
     opinions = _by_deputy(
         db,
-        "select o.deputy_id, o.channel = 'form', count(*) from opinions o join deputies d "
-        "on d.id = o.deputy_id where o.deputy_id is not null and o.created_at >= ? "
-        f"and o.created_at < ? and o.status != 'spam' {town_where} group by 1, 2",
-        [*span, *town_params],
+        "select o.deputy_id, o.channel = 'form', count(*) from opinions o "
+        f"{'join deputies d on d.id = o.deputy_id' if only else ''} "
+        "where o.deputy_id is not null and o.created_at >= ? and o.created_at < ? "
+        f"and o.status != 'spam' {only} group by 1, 2",
+        [*span, *only_params],
     )
-    signed = _signed(db, span, town_where, town_params)
+    signed = _signed(db, span, only, only_params)
     rows = []
-    for d in _deputies(db, town):
+    for d in _deputies(db, town, deputy_id):
         kinds = {kind: activities.get(d["id"], {}).get(kind, 0) for kind in DUTY_ACTIVITIES}
         got = opinions.get(d["id"], {})
         mine = signed.get(d["id"], {})
@@ -156,30 +166,41 @@ def register(
     return rows
 
 
-def _signed(db: Database, span: list[str], town_where: str, town_params: list) -> dict:
-    """Per deputy: suggestions led and co-signed, their results, verdicts and ratings."""
+def _signed(db: Database, span: list[str], only: str, only_params: list) -> dict:
+    """Per deputy: suggestions led and co-signed, closed, their results, the lead's verdicts
+    and the villagers' ratings. One pass over the signers, and the verdicts and ratings
+    driven from their own (small) tables."""
     joins = "join suggestions s on s.id = sg.suggestion_id join deputies d on d.id = sg.deputy_id"
-    made = f"s.created_at >= ? and s.created_at < ? {town_where}"
-    queries = (
-        f"select sg.deputy_id, sg.role, count(*) from suggestion_deputies sg {joins} "
-        f"where {made} group by 1, 2",
-        f"select sg.deputy_id, s.result_class, count(*) from suggestion_deputies sg {joins} "
-        f"where {made} and s.status = '已办结' and s.result_class is not null group by 1, 2",
-        f"select sg.deputy_id, 'closed', count(*) from suggestion_deputies sg {joins} "
-        f"where {made} and s.status = '已办结' group by 1",
-        # The lead's own verdicts, on every closing of the suggestions they led.
-        f"select sg.deputy_id, 'v:' || v.verdict, count(*) from suggestion_deputies sg {joins} "
-        "join deputy_verdicts v on v.suggestion_id = s.id and v.deputy_id = sg.deputy_id "
-        f"where {made} and sg.role = 'lead' group by 1, 2",
-        # The villagers' ratings of the opinions behind the suggestions a deputy led.
-        f"select sg.deputy_id, 'o:' || o.rating, count(*) from suggestion_deputies sg {joins} "
-        "join suggestion_opinions so on so.suggestion_id = s.id "
-        "join opinions o on o.id = so.opinion_id "
-        f"where {made} and sg.role = 'lead' and o.rating is not null group by 1, 2",
-    )
+    made = f"s.created_at >= ? and s.created_at < ? {only}"
+    params = [*span, *only_params]
     figures: dict[int, dict] = {}
-    for sql in queries:
-        for deputy_id, values in _by_deputy(db, sql, [*span, *town_params]).items():
+    for deputy_id, role, closed, result, count in db.execute(
+        f"select sg.deputy_id, sg.role, s.status = '已办结', s.result_class, count(*) "
+        f"from suggestion_deputies sg {joins} where {made} group by 1, 2, 3, 4",
+        params,
+    ).fetchall():
+        mine = figures.setdefault(deputy_id, {})
+        mine[role] = mine.get(role, 0) + count
+        if closed:
+            mine["closed"] = mine.get("closed", 0) + count
+            if result:
+                mine[result] = mine.get(result, 0) + count
+    for sql in (
+        # The lead's own verdicts, on every closing of the suggestions they led; CROSS JOIN
+        # keeps SQLite reading the verdicts first (its own choice probed them per signer).
+        "select sg.deputy_id, 'v:' || v.verdict, count(*) from deputy_verdicts v "
+        "cross join suggestion_deputies sg on sg.suggestion_id = v.suggestion_id "
+        f"and sg.deputy_id = v.deputy_id and sg.role = 'lead' {joins} "
+        f"where {made} group by 1, 2",
+        # The villagers' ratings of the opinions behind the suggestions a deputy led, from
+        # the rated opinions (ratings come after the suggestion is made, in its year or later).
+        "select sg.deputy_id, 'o:' || o.rating, count(*) from opinions o "
+        "join suggestion_opinions so on so.opinion_id = o.id "
+        "join suggestion_deputies sg on sg.suggestion_id = so.suggestion_id and sg.role = 'lead' "
+        f"{joins} where o.rated_at >= ? and o.rating is not null and {made} group by 1, 2",
+    ):
+        extra = [span[0]] if "o.rated_at" in sql else []
+        for deputy_id, values in _by_deputy(db, sql, [*extra, *params]).items():
             figures.setdefault(deputy_id, {}).update(values)
     return figures
 
@@ -207,7 +228,7 @@ def of_deputy(
     ).fetchone()
     if deputy is None or (town and deputy[1] != town):
         raise RecordError(f"no deputy with code {code}", f"没有编码为 {code} 的代表")
-    row = next(r for r in register(db, year, deputy[1], points) if r["id"] == deputy[0])
+    (row,) = register(db, year, points=points, deputy_id=deputy[0])
     row["suggestions"] = list(
         db.query(
             "select s.number, s.title, s.status, s.result_class, sg.role, "

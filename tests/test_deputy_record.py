@@ -273,3 +273,14 @@ def test_the_web_gives_the_county_to_admins_and_a_town_to_its_clerk(year, client
     assert client.get("/admin/record/?year=2026&town=甲镇").status_code == 404
     assert client.get("/admin/record/wang?year=2026").status_code == 404
     assert client.get("/admin/record/wang/pdf?year=2026").status_code == 404
+
+
+def test_a_deputy_reads_their_own_record_on_the_phone(year, client):
+    users.add(year, "wl", "correct horse", "deputy", None, deputy="wang")
+    sign_in(client, "wl")
+    assert "我的履职记录" in client.get("/admin/deputy/").get_data(as_text=True)
+    mine = client.get("/admin/deputy/record?year=2026").get_data(as_text=True)
+    assert "王丽代表 2026 年度履职情况" in mine and "28 分" in mine
+    wrong = client.get("/admin/deputy/record?year=2099")
+    assert wrong.status_code == 400 and "2099 年还没有到" in wrong.get_data(as_text=True)
+    assert client.get("/admin/record/?year=2026").status_code == 404  # the county's is not theirs

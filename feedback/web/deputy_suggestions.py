@@ -1,8 +1,10 @@
 """The deputy's suggestions on their phone (/admin/deputy/suggestions): those they lead (领衔)
 or co-sign (附议); proposing one from the pending opinions they may read (it becomes a 待交办
 suggestion of their town, which the clerk hands over as usual); and, once it is closed, the
-lead deputy's verdict on the answer (代表意见征询表). The rules are
-feedback.deputy_suggestions'; the confinement of deputies' accounts is deputy_desk's."""
+lead deputy's verdict on the answer (代表意见征询表). Also their own record of work of a year
+(/admin/deputy/record, the 述职 summary the office prints). The rules are
+feedback.deputy_suggestions' and feedback.deputy_record's; the confinement of deputies'
+accounts is deputy_desk's."""
 
 from __future__ import annotations
 
@@ -12,14 +14,15 @@ from wtforms import RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
-from feedback import deputy_suggestions, handling_reads, merging
+from feedback import clock, deputies, deputy_record, deputy_suggestions, handling_reads, merging
 from feedback.context import categories, get_db
 from feedback.labels import RATINGS, RESULT_CLASSES
+from feedback.render import duty_report
 from feedback.text import clean_line, clean_text
 from feedback.web.deputy_desk import deputy_required
 from feedback.web.pages import found, scope
 
-bp = Blueprint("deputy_suggestions", __name__, url_prefix="/admin/deputy/suggestions")
+bp = Blueprint("deputy_suggestions", __name__, url_prefix="/admin/deputy")
 
 
 class ProposalForm(FlaskForm):
@@ -49,7 +52,7 @@ class VerdictForm(FlaskForm):
     )
 
 
-@bp.get("/")
+@bp.get("/suggestions/")
 @deputy_required
 def index():
     return render_template(
@@ -70,7 +73,7 @@ def _ids() -> list[int]:
     return [int(v) for v in values if v.isascii() and v.isdecimal() and len(v) < 18]
 
 
-@bp.route("/new", methods=["GET", "POST"])
+@bp.route("/suggestions/new", methods=["GET", "POST"])
 @deputy_required
 def propose():
     """Tick opinions, optionally write the title and text, and send it to the town office."""
@@ -134,13 +137,13 @@ def _page(row: dict, form: VerdictForm | None = None, error: str | None = None, 
     ), status
 
 
-@bp.get("/<int:suggestion_id>")
+@bp.get("/suggestions/<int:suggestion_id>")
 @deputy_required
 def show(suggestion_id: int):
     return _page(found(deputy_suggestions.signed_one(get_db(), scope(), suggestion_id)))
 
 
-@bp.post("/<int:suggestion_id>/verdict")
+@bp.post("/suggestions/<int:suggestion_id>/verdict")
 @deputy_required
 def verdict(suggestion_id: int):
     """The lead deputy's verdict: a mistake keeps what was typed; a second one is a 409."""
@@ -160,3 +163,26 @@ def verdict(suggestion_id: int):
     except deputy_suggestions.Refused as refused:
         return _page(row, form, str(refused), 400)
     return redirect(url_for(".show", suggestion_id=suggestion_id), 303)
+
+
+@bp.get("/record")
+@deputy_required
+def record():
+    """The deputy's own 述职 summary of a year (this one unless ?year=), as the office prints it."""
+    me = deputies.by_id(get_db(), scope().deputy)
+    try:
+        year = deputy_record.check_year(request.args.get("year") or clock.now().year)
+    except deputy_record.RecordError as error:
+        return render_template("deputy/message.html", message=error.zh), 400
+    row = deputy_record.of_deputy(
+        get_db(), me["code"], year, current_app.config["FEEDBACK_DUTY_POINTS"]
+    )
+    return render_template(
+        "reports/duty_report.html",
+        record=row,
+        title=duty_report.title(row),
+        lines=duty_report.summary_lines(row),
+        kinds=duty_report.DUTY_ACTIVITIES,
+        result_classes=duty_report.RESULT_CLASSES,
+        generated=clock.display(clock.stamp()),
+    )
