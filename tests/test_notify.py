@@ -156,11 +156,13 @@ def test_a_direct_answer_and_an_accepted_department_answer_text(app, db, world, 
     seen = handling.latest_event(db, suggestion)
     handling.submit_answer(db, lead, suggestion, "A", "路灯已修好", seen)
     assert [m["event"] for m in outbox(db)] == ["answered", "merged"]
+    supporters.support(db, "甲镇", suggestion, "browser", "13600003333", True)
     handling_town.review(db, JIA, suggestion, True, "", handling.latest_event(db, suggestion))
-    assert [(m["opinion_id"], m["event"]) for m in outbox(db)] == [
-        (1, "answered"),
-        (2, "merged"),
-        (2, "answered"),
+    assert [(m["opinion_id"], m["supporter_id"], m["event"]) for m in outbox(db)] == [
+        (1, None, "answered"),
+        (2, None, "merged"),
+        (2, None, "answered"),
+        (None, 1, "supported_answered"),
     ]
 
 
@@ -520,3 +522,12 @@ def test_a_provider_needs_the_supporters_template_too(app, runner):
         app.config.update(fake.env(), FEEDBACK_SMS_TEMPLATE_SUPPORTED=None)
         result = runner.invoke(args=["notify"])
     assert result.exit_code == 1 and "FEEDBACK_SMS_TEMPLATE_SUPPORTED" in result.output
+
+
+def test_without_a_provider_a_supporters_text_waits(instance, db, world, runner):
+    suggestion = suggestions.create(db, JIA, [3], FIELDS, DAYS)
+    support(db, suggestion, SUPPORTER, "a")
+    close(db, suggestion)
+    result = runner.invoke(args=["notify"])
+    assert result.exit_code == 0 and "1 message(s) waiting" in result.output
+    assert [(m["event"], m["status"]) for m in outbox(db)] == [("supported_answered", "pending")]
