@@ -236,16 +236,19 @@ def of_opinion(db: Database, opinion_id: int) -> list[dict]:
     return _labelled(rows)
 
 
-def of_supporters(db: Database, suggestion_id: int) -> dict[int, dict]:
+def of_supporters(db: Database, access: Access, suggestion_id: int) -> dict[int, dict]:
     """Each supporter's latest message about this suggestion, and whether the number is
-    opted out since the support: for the suggestion page's 公开栏 card."""
+    opted out since the support: for the suggestion page's 公开栏 card (town staff)."""
+    where, params = access.where("s")
     found: dict[int, dict] = {}
     for row in db.query(
         "select p.id as supporter_id, m.status, m.sent_at, m.error, exists (select 1 from "
         "sms_optouts x where x.phone = p.phone and x.at >= p.created_at) as opted_out "
-        "from supporters p left join sms_outbox m on m.id = (select max(id) from sms_outbox "
-        "where supporter_id = p.id) where p.suggestion_id = ? and p.phone is not null",
-        [suggestion_id],
+        "from supporters p join suggestions s on s.id = p.suggestion_id "
+        "left join sms_outbox m on m.id = (select max(id) from sms_outbox "
+        "where supporter_id = p.id) "
+        f"where p.suggestion_id = ? and p.phone is not null and {where}",
+        [suggestion_id, *params],
     ):
         row["status_label"] = STATUS_LABELS[row["status"]] if row["status"] else ""
         found[row["supporter_id"]] = row

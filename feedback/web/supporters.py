@@ -30,7 +30,7 @@ def card(db, suggestion: dict, forms: dict) -> dict:
         "form": form,
         "default_title": board.default_title(db, suggestion, dict(categories())),
         "supporters": supporters.for_staff(db, scope(), suggestion["id"]),
-        "messages": notify.of_supporters(db, suggestion["id"]),
+        "messages": notify.of_supporters(db, scope(), suggestion["id"]),
         "revealed": forms.get("revealed") or {},
     }
 
