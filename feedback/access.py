@@ -90,6 +90,16 @@ class Access:
         )
         return signed, [self.deputy, self.deputy]
 
+    def sms_where(self, station: str = "st", suggestion: str = "sg") -> tuple[str, list]:
+        """The rule as SQL on a text message (feedback.notify): town staff only, by the town
+        of its opinion's station or, for a supporter's message, of its suggestion (each
+        alias NULL when the message is of the other kind)."""
+        if self.role not in ("admin", "clerk"):
+            return "0", []
+        by_station, params = self.where(station)
+        by_suggestion, more = self.where(suggestion)
+        return f"({by_station} or {by_suggestion})", params + more
+
     def opinion_where(self, opinion: str = "o", station: str = "s") -> tuple[str, list]:
         """The rule as SQL on an opinion joined to its station: a department reads only the
         opinions behind a suggestion handed to its office."""

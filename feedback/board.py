@@ -51,16 +51,29 @@ class Page:
     page: int
     pages: int
     show: str  # "", "open" or "closed"
+    only: int | None = None  # one suggestion (?s=<id>, the link texted to its supporters)
 
 
 def known_town(db: Database, town: str) -> bool:
     return bool(db.execute("select 1 from towns where name = ?", [town]).fetchone())
 
 
-def page(db: Database, town: str, number: int, show: str, category_labels: dict[str, str]) -> Page:
-    """One page of the town's suggestions, newest first, each with the title it shows."""
+def page(
+    db: Database,
+    town: str,
+    number: int,
+    show: str,
+    category_labels: dict[str, str],
+    only: int | None = None,
+) -> Page:
+    """One page of the town's suggestions, newest first, each with the title it shows; or
+    only the suggestion `only`, wherever it would be in the list (none if not the town's)."""
     where, params = "town = ?", [town]
-    if show in FILTERS:
+    if only is not None:
+        where += " and id = ?"
+        params.append(only)
+        show = ""
+    elif show in FILTERS:
         where += f" and status in ({', '.join('?' for _ in FILTERS[show])})"
         params.extend(FILTERS[show])
     else:
@@ -85,7 +98,13 @@ def page(db: Database, town: str, number: int, show: str, category_labels: dict[
         row["title"] = row.pop("public_title") or default
         row["open"] = row["status"] != CLOSED
         row["answer"] = masked(row["answer"])
-    return Page(town, rows, total, number, pages, show)
+    return Page(town, rows, total, number, pages, show, only)
+
+
+def town_of(db: Database, suggestion_id: int) -> str | None:
+    """The town whose board shows this suggestion (every suggestion is on its town's)."""
+    row = db.execute("select town from suggestions where id = ?", [suggestion_id]).fetchone()
+    return row[0] if row else None
 
 
 def masked(text: str | None) -> str | None:

@@ -83,7 +83,8 @@ DEFAULTS: dict[str, Any] = {
     # Text messages (feedback.notify): no provider, nothing is sent and the outbox says so.
     # tencent: KEY_ID/SECRET are the SecretId/SecretKey, SDK_APP_ID the SmsSdkAppId;
     # aliyun: the AccessKeyId/AccessKeySecret. Templates are the approved ids (Tencent) or
-    # codes (Alibaba, SMS_...) of the two messages; SIGN_NAME the approved 签名.
+    # codes (Alibaba, SMS_...) of the three messages (merged, answered, and answered to a
+    # supporter of 我也遇到); SIGN_NAME the approved 签名.
     "FEEDBACK_SMS_PROVIDER": None,
     "FEEDBACK_SMS_KEY_ID": None,
     "FEEDBACK_SMS_KEY_SECRET": None,
@@ -91,6 +92,7 @@ DEFAULTS: dict[str, Any] = {
     "FEEDBACK_SMS_SIGN_NAME": None,
     "FEEDBACK_SMS_TEMPLATE_MERGED": None,
     "FEEDBACK_SMS_TEMPLATE_ANSWERED": None,
+    "FEEDBACK_SMS_TEMPLATE_SUPPORTED": None,
     "FEEDBACK_SMS_REGION": None,
     "FEEDBACK_SMS_ENDPOINT": None,  # another address than the provider's (a test's fake)
     "FEEDBACK_SMS_TIMEOUT": 10,

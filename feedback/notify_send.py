@@ -32,7 +32,7 @@ from feedback.db import write_transaction
 class Provider(Protocol):
     name: str
 
-    def send(self, phone: str, event: str, receipt: str, tag: str) -> sms.Outcome: ...
+    def send(self, phone: str, event: str, param: str, tag: str) -> sms.Outcome: ...
 
     def query(self, phone: str, tag: str, since: int) -> sms.Outcome | None: ...
 
@@ -126,9 +126,10 @@ def _sweep(db: Database, policy: Policy, report: Report) -> None:
         ).rowcount
         db.execute(
             "update sms_outbox set status = 'cancelled', error = '已退订' where status = "
-            "'pending' and exists (select 1 from sms_optouts x join opinions o "
-            "on o.id = sms_outbox.opinion_id where x.phone = sms_outbox.phone "
-            "and x.at >= o.created_at)"
+            "'pending' and exists (select 1 from sms_optouts x where x.phone = "
+            "sms_outbox.phone and x.at >= coalesce((select o.created_at from opinions o "
+            "where o.id = sms_outbox.opinion_id), (select p.created_at from supporters p "
+            "where p.id = sms_outbox.supporter_id)))"
         )
 
 
@@ -199,18 +200,23 @@ def _reconcile(db: Database, provider: Provider, policy: Policy, report: Report)
 
 
 def _claim(db: Database, provider: Provider, policy: Policy) -> list[dict]:
-    """Mark the due messages 'sending' and commit, before the first is sent."""
-    link = f"{policy.base_url}/t/{{receipt}}"
-    merged, answered = (notify.TEXTS[e].format(link=link) for e in ("merged", "answered"))
+    """Mark the due messages 'sending' and commit, before the first is sent. The template's
+    one parameter is the receipt, or for a supporter the suggestion's id."""
+    merged, answered, supported = (
+        notify.TEXTS[event].format(link=policy.base_url + notify.LINKS[event])
+        for event in ("merged", "answered", "supported_answered")
+    )
     now = clock.stamp()
     with write_transaction(db):
         cursor = db.execute(
             "update sms_outbox set status = 'sending', claimed_at = ?, attempts = attempts + 1, "
-            "provider = ?, body = replace(case event when 'merged' then ? else ? end, "
-            "'{receipt}', receipt) where id in (select id from sms_outbox "
+            "provider = ?, body = replace(case event when 'merged' then ? when 'answered' "
+            "then ? else ? end, '{param}', coalesce(receipt, suggestion_id)) "
+            "where id in (select id from sms_outbox "
             "where status = 'pending' and next_at <= ? and phone is not null "
-            "order by next_at, id limit ?) returning id, phone, event, receipt, tag, attempts",
-            [now, provider.name, merged, answered, now, policy.batch],
+            "order by next_at, id limit ?) returning id, phone, event, "
+            "coalesce(receipt, cast(suggestion_id as text)) as param, tag, attempts",
+            [now, provider.name, merged, answered, supported, now, policy.batch],
         )
         columns = [c[0] for c in cursor.description]
         rows = [dict(zip(columns, values, strict=True)) for values in cursor.fetchall()]
@@ -223,7 +229,7 @@ def backoff(attempts: int) -> timedelta:
 
 def _send(db: Database, provider: Provider, policy: Policy, row: dict, report: Report) -> bool:
     """Send one claimed message and commit what the provider said; False stops the run."""
-    outcome = provider.send(row["phone"], row["event"], row["receipt"], row["tag"])
+    outcome = provider.send(row["phone"], row["event"], row["param"], row["tag"])
     with write_transaction(db):
         _record(db, row["id"], provider.name, "send", outcome)
         if outcome.kind == sms.OK:

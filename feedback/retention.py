@@ -33,8 +33,8 @@ def count_supporter_phones(db: Database, days: int) -> int:
 
 
 def purge_contacts(db: Database, days: int, actor: str) -> int:
-    """Remove names and phone numbers of opinions older than `days` (and from the text
-    messages about them, feedback.notify.purge_numbers), in one transaction,
+    """Remove names and phone numbers of opinions and supporters older than `days` (and from
+    the text messages to them, feedback.notify.purge_numbers), in one transaction,
     logged with how many and the cutoff (never the removed values)."""
     before = cutoff(days)
     with write_transaction(db):
@@ -43,12 +43,12 @@ def purge_contacts(db: Database, days: int, actor: str) -> int:
             f"where created_at < ? and {_HAS_CONTACT}",
             [before],
         ).rowcount
-        messages = notify.purge_numbers(db, before)
         supporters = db.execute(
             "update supporters set phone = null, consent = 0 "
             "where created_at < ? and (phone is not null or consent != 0)",
             [before],
         ).rowcount
+        messages = notify.purge_numbers(db, before)
         audit.record(
             db,
             actor,

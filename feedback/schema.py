@@ -67,7 +67,7 @@ def department_accounts(db: Database) -> None:
     try:
         if db.execute("PRAGMA foreign_keys").fetchone()[0]:
             raise RuntimeError("foreign keys could not be switched off for the users rebuild")
-        _rebuild_users(db, USERS_0017, INDEXES_0017)
+        _rebuild(db, "users", USERS_0017, INDEXES_0017)
     finally:
         db.execute("PRAGMA foreign_keys=ON")
 
@@ -91,25 +91,25 @@ INDEXES_0017 = """
 """
 
 
-def _rebuild_users(db: Database, create: str, indexes: str) -> None:
-    """Copy users into the table `create` makes (users_rebuilt), swap it in, add `indexes`,
-    and commit only when every foreign key still holds."""
-    kept = ", ".join(db["users"].columns_dict)
+def _rebuild(db: Database, table: str, create: str, indexes: str) -> None:
+    """Copy `table` into the table `create` makes (<table>_rebuilt), swap it in, add
+    `indexes`, and commit only when every foreign key still holds."""
+    kept = ", ".join(db[table].columns_dict)
     db.execute("BEGIN IMMEDIATE")
     try:
         run_script(
             db,
             create
             + f"""
-            INSERT INTO users_rebuilt ({kept}) SELECT {kept} FROM users;
-            DROP TABLE users;
-            ALTER TABLE users_rebuilt RENAME TO users;
+            INSERT INTO {table}_rebuilt ({kept}) SELECT {kept} FROM {table};
+            DROP TABLE {table};
+            ALTER TABLE {table}_rebuilt RENAME TO {table};
             """
             + indexes,
         )
         broken = db.execute("PRAGMA foreign_key_check").fetchall()
         if broken:
-            raise RuntimeError(f"foreign keys broken by the users rebuild: {broken[:3]}")
+            raise RuntimeError(f"foreign keys broken by the {table} rebuild: {broken[:3]}")
         db.conn.commit()
     except BaseException:
         db.conn.rollback()
@@ -273,7 +273,7 @@ def deputy_accounts(db: Database) -> None:
     try:
         if db.execute("PRAGMA foreign_keys").fetchone()[0]:
             raise RuntimeError("foreign keys could not be switched off for the users rebuild")
-        _rebuild_users(db, USERS_0021, INDEXES_0017 + INDEXES_0021)
+        _rebuild(db, "users", USERS_0021, INDEXES_0017 + INDEXES_0021)
     finally:
         db.execute("PRAGMA foreign_keys=ON")
 
@@ -525,3 +525,66 @@ def deputy_record_index(db: Database) -> None:
         DROP INDEX IF EXISTS opinions_deputy;
         """,
     )
+
+
+@migrations(name="0030_supporter_texts", transactional=False)
+def supporter_texts(db: Database) -> None:
+    """Texts to supporters (我也遇到, feedback.supporters) when their suggestion is answered.
+
+    sms_outbox carries either an opinion (with its receipt) or a supporter (no receipt: the
+    link is the suggestion's board entry), exactly one, and a third event
+    'supported_answered' for the supporter's one message. The 'once' rule keeps its index for
+    opinions and gains one for supporters: one message per supporter, event and moment of
+    the answer. NOT NULL and CHECK constraints change only by rebuilding the table, which
+    sms_attempts points at: rebuilt as 0017 rebuilt users, with foreign keys off, in its own
+    transaction, checked before it commits; a rerun finds the column and does nothing."""
+    if "supporter_id" in db["sms_outbox"].columns_dict:
+        return
+    if db.conn.in_transaction:
+        db.conn.commit()
+    db.execute("PRAGMA foreign_keys=OFF")
+    try:
+        if db.execute("PRAGMA foreign_keys").fetchone()[0]:
+            raise RuntimeError("foreign keys could not be switched off for the outbox rebuild")
+        _rebuild(db, "sms_outbox", OUTBOX_0030, OUTBOX_INDEXES_0030)
+    finally:
+        db.execute("PRAGMA foreign_keys=ON")
+
+
+OUTBOX_0030 = """
+    CREATE TABLE sms_outbox_rebuilt (
+        id INTEGER PRIMARY KEY,
+        opinion_id INTEGER REFERENCES opinions (id),
+        event TEXT NOT NULL CHECK (event IN ('merged', 'answered', 'supported_answered')),
+        suggestion_id INTEGER REFERENCES suggestions (id),
+        occasion TEXT NOT NULL DEFAULT '',
+        phone TEXT,
+        receipt TEXT,
+        status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN
+            ('pending', 'sending', 'sent', 'failed', 'cancelled', 'expired')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_at TEXT NOT NULL,
+        claimed_at TEXT,
+        tag TEXT NOT NULL UNIQUE,
+        provider TEXT,
+        provider_id TEXT,
+        body TEXT,
+        error TEXT,
+        sent_at TEXT,
+        created_at TEXT NOT NULL,
+        supporter_id INTEGER REFERENCES supporters (id),
+        CHECK ((opinion_id IS NULL) != (supporter_id IS NULL)),
+        CHECK ((opinion_id IS NULL) = (receipt IS NULL)),
+        CHECK ((supporter_id IS NOT NULL) = (event = 'supported_answered')),
+        CHECK (supporter_id IS NULL OR suggestion_id IS NOT NULL)
+    );
+"""
+OUTBOX_INDEXES_0030 = """
+    CREATE UNIQUE INDEX sms_outbox_once
+        ON sms_outbox (opinion_id, event, ifnull(suggestion_id, 0), occasion)
+        WHERE opinion_id IS NOT NULL;
+    CREATE UNIQUE INDEX sms_outbox_once_supporter
+        ON sms_outbox (supporter_id, event, occasion) WHERE supporter_id IS NOT NULL;
+    CREATE INDEX sms_outbox_due ON sms_outbox (status, next_at);
+    CREATE INDEX sms_outbox_phone ON sms_outbox (phone) WHERE phone IS NOT NULL;
+"""

@@ -23,6 +23,10 @@ from typing import Any
 OK, TRANSIENT, PERMANENT, HALT, UNKNOWN = "ok", "transient", "permanent", "halt", "unknown"
 
 
+# The approved template of each event (feedback.notify.TEXTS): FEEDBACK_SMS_TEMPLATE_<name>.
+TEMPLATE_KEYS = {"merged": "MERGED", "answered": "ANSWERED", "supported_answered": "SUPPORTED"}
+
+
 @dataclass(frozen=True)
 class Settings:
     """The provider configuration (FEEDBACK_SMS_*), handed to the domain as plain values."""
@@ -47,7 +51,7 @@ def settings_from(config: Mapping[str, Any]) -> Settings | None:
     if provider not in ("tencent", "aliyun"):
         raise ValueError(f"FEEDBACK_SMS_PROVIDER must be tencent or aliyun, not {provider!r}")
     needed = ["FEEDBACK_SMS_KEY_ID", "FEEDBACK_SMS_KEY_SECRET", "FEEDBACK_SMS_SIGN_NAME"]
-    needed += ["FEEDBACK_SMS_TEMPLATE_MERGED", "FEEDBACK_SMS_TEMPLATE_ANSWERED"]
+    needed += [f"FEEDBACK_SMS_TEMPLATE_{name}" for name in TEMPLATE_KEYS.values()]
     if provider == "tencent":
         needed.append("FEEDBACK_SMS_SDK_APP_ID")
     missing = [key for key in needed if not config.get(key)]
@@ -59,8 +63,8 @@ def settings_from(config: Mapping[str, Any]) -> Settings | None:
         key_secret=str(config["FEEDBACK_SMS_KEY_SECRET"]),
         sign_name=str(config["FEEDBACK_SMS_SIGN_NAME"]),
         templates={
-            "merged": str(config["FEEDBACK_SMS_TEMPLATE_MERGED"]),
-            "answered": str(config["FEEDBACK_SMS_TEMPLATE_ANSWERED"]),
+            event: str(config[f"FEEDBACK_SMS_TEMPLATE_{name}"])
+            for event, name in TEMPLATE_KEYS.items()
         },
         sdk_app_id=str(config.get("FEEDBACK_SMS_SDK_APP_ID") or ""),
         region=str(config.get("FEEDBACK_SMS_REGION") or ""),

@@ -32,6 +32,9 @@ HALT = ("SignatureDoesNotMatch", "InvalidAccessKeyId", "IncompleteSignature", "F
         "isv.SMS_SIGN_ILLEGAL", "SignatureNonceUsed", "InvalidTimeStamp")  # fmt: skip
 TRANSIENT = ("LIMIT_CONTROL", "Throttling", "ServiceUnavailable", "InternalError", "isp.")
 CHINA = timezone(timedelta(hours=8))
+# The named parameter of each template (${receipt}, ${item}: Alibaba refuses names such as
+# id or site).
+PARAMETERS = {"merged": "receipt", "answered": "receipt", "supported_answered": "item"}
 
 
 def encode(value: str) -> str:
@@ -71,12 +74,12 @@ class Aliyun:
         headers = {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}
         return sms.post(self.url, body, headers, self.settings.timeout)
 
-    def send(self, phone: str, event: str, receipt: str, tag: str) -> sms.Outcome:
+    def send(self, phone: str, event: str, param: str, tag: str) -> sms.Outcome:
         params = {
             "PhoneNumbers": phone,
             "SignName": self.settings.sign_name,
             "TemplateCode": self.settings.templates[event],
-            "TemplateParam": json.dumps({"receipt": receipt}),
+            "TemplateParam": json.dumps({PARAMETERS[event]: param}),
             "OutId": tag,
         }
         answer = self.call("SendSms", params)

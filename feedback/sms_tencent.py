@@ -92,13 +92,13 @@ class Tencent:
         }
         return sms.post(self.url, body, headers, self.settings.timeout)
 
-    def send(self, phone: str, event: str, receipt: str, tag: str) -> sms.Outcome:
+    def send(self, phone: str, event: str, param: str, tag: str) -> sms.Outcome:
         params = {
             "PhoneNumberSet": [f"+86{phone}"],
             "SmsSdkAppId": self.settings.sdk_app_id,
             "SignName": self.settings.sign_name,
             "TemplateId": self.settings.templates[event],
-            "TemplateParamSet": [receipt],
+            "TemplateParamSet": [param],
             "SessionContext": tag,
         }
         answer = self.call("SendSms", params)

@@ -15,6 +15,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import threading
 import time
 import uuid
@@ -24,8 +25,12 @@ from urllib.parse import parse_qsl, quote
 
 KEY_ID, KEY_SECRET = "AKIDfakeSecretId0001", "fake-secret-key-0001"
 APP_ID, SIGN = "1400000001", "码上提"
-TEMPLATES = {"merged": "1000001", "answered": "1000002"}
-ALIYUN_TEMPLATES = {"merged": "SMS_10000001", "answered": "SMS_10000002"}
+TEMPLATES = {"merged": "1000001", "answered": "1000002", "supported_answered": "1000003"}
+ALIYUN_TEMPLATES = {
+    "merged": "SMS_10000001",
+    "answered": "SMS_10000002",
+    "supported_answered": "SMS_10000003",
+}
 _CHINA = timezone(timedelta(hours=8))  # Alibaba's send dates are China dates
 
 
@@ -41,11 +46,14 @@ class FakeSms:
         self.lock = threading.Lock()
         ids = TEMPLATES if kind == "tencent" else ALIYUN_TEMPLATES
         var = "{1}" if kind == "tencent" else "${receipt}"
+        item = "{1}" if kind == "tencent" else "${item}"
         self.texts = {
             ids["merged"]: f"【{SIGN}】您反映的意见已并入代表建议,正在办理。"
             f"查看进展:{link_base}/t/{var} 回复TD退订",
             ids["answered"]: f"【{SIGN}】您反映的意见已有答复,请查看并评价:"
             f"{link_base}/t/{var} 回复TD退订",
+            ids["supported_answered"]: f"【{SIGN}】您也遇到的问题已有答复,请查看:"
+            f"{link_base}/b/{item} 回复TD退订",
         }
         fake = self
 
@@ -92,6 +100,7 @@ class FakeSms:
             "FEEDBACK_SMS_SIGN_NAME": SIGN,
             "FEEDBACK_SMS_TEMPLATE_MERGED": ids["merged"],
             "FEEDBACK_SMS_TEMPLATE_ANSWERED": ids["answered"],
+            "FEEDBACK_SMS_TEMPLATE_SUPPORTED": ids["supported_answered"],
             "FEEDBACK_SMS_ENDPOINT": self.url,
         }
 
@@ -118,6 +127,10 @@ class FakeSms:
                     "at": int(time.time()),
                 }  # fmt: skip
             )
+
+    def _fits(self, template: str, values: dict) -> bool:
+        """The parameters are exactly the approved template's variables."""
+        return set(re.findall(r"\$?\{\w+\}", self.texts[template])) == set(values)
 
     def _transient(self) -> bool:
         with self.lock:
@@ -178,6 +191,11 @@ class FakeSms:
         phone = params["PhoneNumberSet"][0].removeprefix("+86")
         serial = f"2640:{uuid.uuid4().hex[:20]}"
         values = {f"{{{i}}}": v for i, v in enumerate(params["TemplateParamSet"], 1)}
+        if not self._fits(params["TemplateId"], values):
+            return 200, {"Response": {"Error": {
+                "Code": "FailedOperation.TemplateParamSetNotMatchApprovedTemplate",
+                "Message": "request content does not match the approved template content"},
+                "RequestId": request_id}}  # fmt: skip
         self._record(phone, params["TemplateId"], values, params.get("SessionContext", ""),
                      serial)  # fmt: skip
         time.sleep(self.delay)  # accepted, then slow to answer
@@ -239,6 +257,9 @@ class FakeSms:
                              "Message": "模板不合法", "RequestId": request_id}  # fmt: skip
             biz = f"{int(time.time())}^{uuid.uuid4().hex[:10]}"
             values = {f"${{{k}}}": v for k, v in json.loads(params["TemplateParam"]).items()}
+            if not self._fits(params["TemplateCode"], values):
+                return 200, {"Code": "isv.TEMPLATE_MISSING_PARAMETERS",
+                             "Message": "模板缺少变量", "RequestId": request_id}  # fmt: skip
             self._record(params["PhoneNumbers"], params["TemplateCode"], values,
                          params.get("OutId", ""), biz)  # fmt: skip
             time.sleep(self.delay)

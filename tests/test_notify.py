@@ -1,7 +1,8 @@
 """Text messages (feedback.notify, feedback.notify_send, the two providers): the outbox is
 written with its event, sent once through a fake provider that checks each provider's
 documented signature, retried, settled after an interrupted send, stopped by a TD reply or a
-clerk, purged with the contacts, and idle without a provider."""
+clerk, purged with the contacts, and idle without a provider. Supporters (我也遇到) who left
+a phone with consent are texted the board link when their suggestion is answered."""
 
 from __future__ import annotations
 
@@ -19,12 +20,15 @@ from feedback import (
     notify,
     notify_send,
     opinions,
+    reopening,
     retention,
     sms,
     suggestions,
+    supporters,
     users,
 )
 from feedback.access import Access
+from feedback.db import write_transaction
 from feedback.sms_aliyun import signature as aliyun_signature
 from feedback.sms_tencent import canonical_request
 from tests.conftest import BASE_URL, csrf_of, sign_in
@@ -152,11 +156,13 @@ def test_a_direct_answer_and_an_accepted_department_answer_text(app, db, world, 
     seen = handling.latest_event(db, suggestion)
     handling.submit_answer(db, lead, suggestion, "A", "路灯已修好", seen)
     assert [m["event"] for m in outbox(db)] == ["answered", "merged"]
+    supporters.support(db, "甲镇", suggestion, "browser", "13600003333", True)
     handling_town.review(db, JIA, suggestion, True, "", handling.latest_event(db, suggestion))
-    assert [(m["opinion_id"], m["event"]) for m in outbox(db)] == [
-        (1, "answered"),
-        (2, "merged"),
-        (2, "answered"),
+    assert [(m["opinion_id"], m["supporter_id"], m["event"]) for m in outbox(db)] == [
+        (1, None, "answered"),
+        (2, None, "merged"),
+        (2, None, "answered"),
+        (None, 1, "supported_answered"),
     ]
 
 
@@ -351,3 +357,177 @@ def test_old_news_is_not_sent(db, world, tmp_path):
         report = run(db, fake, tmp_path, expire_hours=72)
     assert (report.expired, report.sent, fake.messages) == (1, 0, [])
     assert outbox(db)[0]["status"] == "expired"
+
+
+# --- supporters (我也遇到) ---------------------------------------------------------------
+
+SUPPORTER, NEIGHBOUR = "13600003333", "13600004444"
+
+
+def support(db, suggestion: int, phone: str | None, device: str) -> None:
+    supporters.support(db, "甲镇", suggestion, device, phone, bool(phone))
+
+
+def close(db, suggestion: int, answer: str = "三盏路灯已修好") -> None:
+    suggestions.update(db, JIA, suggestion, {}, department="镇城建办")
+    for status in ("待交办", "已交办", "办理中"):  # the last step closes it with the answer
+        suggestions.advance(db, JIA, suggestion, status, answer)
+
+
+def test_a_supporter_with_a_phone_is_texted_the_board_link_once(client, db, world, fake, tmp_path):
+    suggestion = suggestions.create(db, JIA, [3], FIELDS, DAYS)  # opinion 3 asked for none
+    support(db, suggestion, SUPPORTER, "browser-a")
+    support(db, suggestion, None, "browser-b")  # a tap without a phone: counted, not texted
+    assert outbox(db) == []  # nothing until the answer
+    close(db, suggestion)
+    [row] = outbox(db)
+    assert (row["event"], row["supporter_id"], row["opinion_id"], row["receipt"]) == (
+        "supported_answered",
+        1,
+        None,
+        None,
+    )
+    assert run(db, fake, tmp_path).sent == 1
+    notify.suggestion_answered(db, suggestion)  # the same closing seen again
+    db.conn.commit()
+    assert run(db, fake, tmp_path).sent == 0 and len(outbox(db)) == 1
+    [text] = fake.messages  # accepted: the fake checked the request's signature
+    link = f"{BASE_URL}/b/{suggestion}"
+    assert text["phone"] == SUPPORTER and text["text"].endswith(f"请查看:{link} 回复TD退订")
+    assert outbox(db)[0]["body"] == notify.TEXTS["supported_answered"].format(link=link)
+    assert outbox(db)[0]["status"] == "sent" and not fake.rejected
+
+    # The link opens the suggestion's own card on its town's board, whatever its page.
+    landing = client.get(f"/b/{suggestion}")
+    assert landing.status_code == 302
+    assert landing.location.endswith(f"/board/%E7%94%B2%E9%95%87?s={suggestion}#s-{suggestion}")
+    page = client.get(landing.location.split("#")[0]).get_data(as_text=True)
+    assert f'id="s-{suggestion}"' in page and "三盏路灯已修好" in page and 'id="one-item"' in page
+    assert page.count('<article class="card"') == 1
+    assert client.get("/b/999").status_code == 404
+
+
+def test_supporters_without_consent_or_opted_out_are_not_texted(db, world):
+    suggestion = suggestions.create(db, JIA, [3], FIELDS, DAYS)
+    support(db, suggestion, SUPPORTER, "a")
+    support(db, suggestion, NEIGHBOUR, "b")
+    db.execute(  # a phone kept without consent (support() refuses one): never texted
+        "insert into supporters (suggestion_id, phone, consent, device, created_at) "
+        "values (?, '13600005555', 0, 'c', ?)",
+        [suggestion, clock.stamp()],
+    )
+    with write_transaction(db):
+        notify.opt_out(db, NEIGHBOUR, "reply", "villager")
+    close(db, suggestion)
+    assert [(m["event"], m["phone"]) for m in outbox(db)] == [("supported_answered", SUPPORTER)]
+
+
+def test_a_reply_or_the_clerks_click_stops_a_supporters_text(app, client, db, world, tmp_path):
+    users.add(db, "jia", "correct horse", "clerk", "甲镇")
+    suggestion = suggestions.create(db, JIA, [3], FIELDS, DAYS)
+    support(db, suggestion, SUPPORTER, "a")
+    support(db, suggestion, NEIGHBOUR, "b")
+    close(db, suggestion)
+    sign_in(client, "jia")
+    page = client.get(f"/admin/suggestions/{suggestion}").get_data(as_text=True)
+    assert "136****3333" in page and "短信:待发送" in page and SUPPORTER not in page
+    done = client.post(
+        f"/admin/suggestions/{suggestion}/supporters/1/sms-optout",
+        data={"csrf_token": csrf_of(page)},
+    )
+    assert done.status_code == 303 and done.location.endswith("#board")
+    page = client.get(f"/admin/suggestions/{suggestion}").get_data(as_text=True)
+    assert page.count("已退订短信") == 1
+    app.config["FEEDBACK_SMS_CALLBACK_TOKEN"] = "s3cret-path"
+    pushed = {"mobile": NEIGHBOUR, "nationcode": "86", "sign": "码上提", "text": "TD",
+              "time": 1764640000, "extend": ""}  # fmt: skip
+    client.post("/sms/replies/tencent/s3cret-path", json=pushed)
+    assert [m["status"] for m in outbox(db)] == ["cancelled", "cancelled"]
+    with FakeSms("tencent") as fake:
+        assert run(db, fake, tmp_path).sent == 0 and not fake.messages
+    outbox_page = client.get("/admin/sms").get_data(as_text=True)
+    assert f"我也遇到 · 建议 #{suggestion}" in outbox_page and "已取消(已退订) 2" in outbox_page
+    assert "136****3333" in outbox_page and SUPPORTER not in outbox_page
+    assert NEIGHBOUR not in outbox_page
+    actions = [r[0] for r in db.execute("select action from audit_log")]
+    assert "supporter.sms_optout" in actions
+    other = Access("clerk", "乙镇", "yi")
+    with pytest.raises(notify.NotFound):  # another town's clerk cannot
+        notify.clerk_opt_out_supporter(db, other, suggestion, 2)
+    assert notify.counts(db, other) == dict.fromkeys(notify.STATUS_LABELS, 0)
+
+
+def test_the_purge_takes_supporters_numbers_out_of_the_outbox(db, world, fake, tmp_path):
+    suggestion = suggestions.create(db, JIA, [3], FIELDS, DAYS)
+    support(db, suggestion, SUPPORTER, "a")
+    support(db, suggestion, NEIGHBOUR, "b")
+    later = suggestions.create(db, JIA, [2], dict(FIELDS, title="水管"), DAYS)
+    support(db, later, "13600006666", "c")  # recent, and opted out: that opt-out stays
+    with write_transaction(db):
+        notify.opt_out(db, "13600006666", "reply", "villager")
+    close(db, suggestion)
+    run(db, fake, tmp_path, batch=2)  # opinion 2's merged text and one supporter's sent
+    old = clock.stamp(clock.now() - timedelta(days=3))
+    db.execute("update supporters set created_at = ? where id in (1, 2)", [old])
+    db.conn.commit()
+    retention.purge_contacts(db, 2, "cli")
+    rows = [m for m in outbox(db) if m["supporter_id"]]
+    assert [(m["phone"], m["status"]) for m in rows] == [(None, "sent"), (None, "cancelled")]
+    assert run(db, fake, tmp_path).sent == 0 and len(fake.messages) == 2
+    phones = [r[0] for r in db.execute("select phone from supporters order by id")]
+    assert phones == [None, None, "13600006666"]
+    assert [r[0] for r in db.execute("select phone from sms_optouts")] == ["13600006666"]
+    entry = json.loads(db.execute("select detail from audit_log order by id desc").fetchone()[0])
+    assert (entry["messages"], entry["supporters"]) == (2, 2)
+
+
+def test_a_reopened_suggestion_closed_again_texts_its_supporters_again(db, world, monkeypatch):
+    suggestion = suggestions.create(db, JIA, [1], FIELDS, DAYS)
+    support(db, suggestion, SUPPORTER, "a")
+    close(db, suggestion)
+    with write_transaction(db):  # a villager not satisfied on a return visit: 二次办理
+        reopening.reopen_in(db, JIA, 1, "灯又坏了两盏")
+    support(db, suggestion, NEIGHBOUR, "b")  # open again: another supporter
+    days_later = clock.now() + timedelta(days=3)
+    monkeypatch.setattr(clock, "now", lambda: days_later)
+    suggestions.advance(db, JIA, suggestion, "办理中", "五盏路灯已全部修好")
+    sent = [(m["event"], m["phone"]) for m in outbox(db) if m["event"] != "merged"]
+    assert sent == [
+        ("answered", PHONE),
+        ("supported_answered", SUPPORTER),
+        ("answered", PHONE),
+        ("supported_answered", SUPPORTER),
+        ("supported_answered", NEIGHBOUR),
+    ]
+
+
+def test_a_supporter_who_is_a_villager_behind_it_gets_one_text(db, world, fake, tmp_path):
+    """The villager behind the suggestion who asked for texts also tapped 我也遇到 with the
+    same phone: one text, the villager's, because it carries the link to rate (and their
+    status page links to the board). A villager who asked for none is texted as a supporter."""
+    suggestion = suggestions.create(db, JIA, [1, 3], FIELDS, DAYS)
+    support(db, suggestion, PHONE, "a")  # opinion 1's villager, who asked for texts
+    support(db, suggestion, "13700002222", "b")  # opinion 3's, who did not
+    close(db, suggestion)
+    sent = [(m["event"], m["phone"]) for m in outbox(db) if m["event"] != "merged"]
+    assert sent == [("answered", PHONE), ("supported_answered", "13700002222")]
+    run(db, fake, tmp_path)
+    texts = {m["phone"]: m["text"] for m in fake.messages if "已有答复" in m["text"]}
+    assert texts[PHONE].endswith(f"{BASE_URL}/t/KKKKKKK2 回复TD退订")
+    assert texts["13700002222"].endswith(f"{BASE_URL}/b/{suggestion} 回复TD退订")
+
+
+def test_a_provider_needs_the_supporters_template_too(app, runner):
+    with FakeSms("aliyun") as fake:
+        app.config.update(fake.env(), FEEDBACK_SMS_TEMPLATE_SUPPORTED=None)
+        result = runner.invoke(args=["notify"])
+    assert result.exit_code == 1 and "FEEDBACK_SMS_TEMPLATE_SUPPORTED" in result.output
+
+
+def test_without_a_provider_a_supporters_text_waits(instance, db, world, runner):
+    suggestion = suggestions.create(db, JIA, [3], FIELDS, DAYS)
+    support(db, suggestion, SUPPORTER, "a")
+    close(db, suggestion)
+    result = runner.invoke(args=["notify"])
+    assert result.exit_code == 0 and "1 message(s) waiting" in result.output
+    assert [(m["event"], m["status"]) for m in outbox(db)] == [("supported_answered", "pending")]

@@ -52,15 +52,31 @@ def _page_number() -> int:
     return int(value) if value.isdecimal() and len(value) < 6 else 1
 
 
+def _only() -> int | None:
+    value = request.args.get("s", "")
+    return int(value) if value.isdecimal() and len(value) < 10 else None
+
+
 @bp.get("/board/<town>")
 def show(town: str):
     return _render(_town(town))
 
 
+@bp.get("/b/<int:suggestion_id>")
+def entry(suggestion_id: int):
+    """The short link texted to a supporter (the provider's template holds the rest): the
+    suggestion's card on its town's board."""
+    town = board.town_of(get_db(), suggestion_id)
+    if town is None:
+        refuse(404, "没有找到这件事,它可能已经不在公开栏上了。")
+    return redirect(url_for("board.show", town=town, s=suggestion_id) + f"#s-{suggestion_id}")
+
+
 def _render(town: str, failed: dict | None = None, status: int = 200):
     """The page; `failed` is the card whose support was refused: its id, message and form."""
     db = get_db()
-    shown = board.page(db, town, _page_number(), request.args.get("show", ""), dict(categories()))
+    labels = dict(categories())
+    shown = board.page(db, town, _page_number(), request.args.get("show", ""), labels, _only())
     notice = session.pop("board_notice", None)
     # One CSRF token for the page and a one-time token per card: a form object per card
     # cost more than the rest of the page.
@@ -110,7 +126,7 @@ def support(town: str, suggestion_id: int):
     except supporters.SupportError as error:  # closed meanwhile
         return _refused(town, suggestion_id, form, str(error), 409)
     session["board_notice"] = {"id": suggestion_id, "text": OUTCOMES[outcome]}
-    back = url_for("board.show", town=town, page=request.args.get("page") or None)
+    back = url_for("board.show", town=town, page=request.args.get("page") or None, s=_only())
     return redirect(f"{back}#s-{suggestion_id}", 303)
 
 

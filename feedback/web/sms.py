@@ -1,5 +1,6 @@
 """Text messages on the web: the outbox page (/admin/sms), a clerk's 不再发短信 on the opinion
-page, and the providers' push of villagers' replies (回复TD退订)."""
+page and for a supporter on the suggestion page, and the providers' push of villagers'
+replies (回复TD退订)."""
 
 from __future__ import annotations
 
@@ -70,6 +71,17 @@ def opt_out(opinion_id: int):
     except notify.NotFound:
         abort(404)
     return redirect(url_for("opinions.opinion", opinion_id=opinion_id) + "#sms", 303)
+
+
+@bp.post("/admin/suggestions/<int:suggestion_id>/supporters/<int:supporter_id>/sms-optout")
+@login_required
+def opt_out_supporter(suggestion_id: int, supporter_id: int):
+    """A supporter (我也遇到) asked the office to stop the texts."""
+    try:
+        notify.clerk_opt_out_supporter(get_db(), scope(), suggestion_id, supporter_id)
+    except notify.NotFound:
+        abort(404)
+    return redirect(url_for("suggestions.show", suggestion_id=suggestion_id) + "#board", 303)
 
 
 # What each provider pushes and expects back. Tencent: [{"mobile", "text", "time", ...}],

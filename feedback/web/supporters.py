@@ -1,5 +1,6 @@
 """The suggestion page's 公开栏 card (staff): the title written for the public board, and the
-villagers who added "我也遇到" (how many; those who left a phone, masked unless revealed)."""
+villagers who added "我也遇到" (how many; those who left a phone, masked unless revealed,
+with the text each is sent when the suggestion is answered)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from flask import Blueprint, redirect, url_for
 from flask_wtf import FlaskForm
 from wtforms import StringField
 
-from feedback import board, supporters
+from feedback import board, notify, supporters
 from feedback.context import categories, get_db
 from feedback.text import clean_line
 from feedback.web.auth import login_required
@@ -29,6 +30,7 @@ def card(db, suggestion: dict, forms: dict) -> dict:
         "form": form,
         "default_title": board.default_title(db, suggestion, dict(categories())),
         "supporters": supporters.for_staff(db, scope(), suggestion["id"]),
+        "messages": notify.of_supporters(db, scope(), suggestion["id"]),
         "revealed": forms.get("revealed") or {},
     }
 
