@@ -9,8 +9,15 @@ all-pairs grouping quadratic (at 10,000 about 45 % are exact twins of an earlier
 The floor is the least any grouping must do: read the town's pending rows (the query
 pending_groups runs) and walk each opinion's features once.
 
+With --diverse the pending opinions are diverse instead, as a town whose villagers each write
+their own words: the labelled villagers' texts of tests/data with this town's places, openers
+and closers (bench/triage.py's templates and body_of), at 14 villages, so few are exact twins
+(at 13,000, 9,097 distinct texts) and most pairs the grouping tries need scoring. Their
+made-up vectors get a direction per text's first four characters (256 directions).
+
 Run from the repository root: `.venv/bin/python bench/similarity_speed.py [--sizes 2000,10000]`
-(add --old-at 0 to skip the all-pairs figure). The database lives in a temporary folder.
+(add --old-at 0 to skip the all-pairs figure), or `... --diverse` (at 10,000 and 13,000 by
+default). The database lives in a temporary folder.
 """
 
 from __future__ import annotations
@@ -24,11 +31,13 @@ import statistics
 import sys
 import tempfile
 import time
+import zlib
 from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
 from feedback.similarity import GROUP_THRESHOLD, SimilarityIndex  # noqa: E402
 
@@ -58,6 +67,23 @@ PROBLEMS = [
 ]
 FILLERS = ["", ",希望尽快解决", ",好几个月了", ",老人小孩都怕", ",没人管", ",请领导重视"]
 SYLLABLES = "龙塘桥星华福平安兴隆新和丰石山水田坪岭湾坡溪河林花金银玉"
+
+
+def diverse(n: int, seed: int = 5) -> list[tuple[int, str, str]]:
+    """(id, body, village) rows: the labelled villagers' texts at 14 villages (--diverse)."""
+    import triage
+
+    rng = random.Random(seed)
+    villages = [f"{a}{b}村" for a in "龙塘桥星华福平安兴隆新和" for b in "丰石山"][:14]
+    templates = triage.templates()
+    rows = []
+    for i in range(1, n + 1):
+        village = rng.choice(villages)
+        _kind, template = rng.choice(templates)
+        rows.append(
+            (i, triage.body_of(rng, template, village, ["东风", "幸福", "长安", "红旗"]), village)
+        )
+    return rows
 
 
 def generated(n: int, seed: int = 4, villages: int = 400) -> list[tuple[int, str, str]]:
@@ -156,18 +182,19 @@ def all_pairs_groups(index: SimilarityIndex, ids: list[int], threshold: float) -
 
 
 # --- The groups page ------------------------------------------------------------------------------
-def town_database(folder: Path, n: int):
-    """A real database (the app's migrations) of one town with n pending opinions; returns the
-    app and a test client signed in as the town's clerk."""
+def town_database(folder: Path, n: int, texts: str = "near"):
+    """A real database (the app's migrations) of one town with n pending opinions, near
+    duplicates or (texts="diverse") diverse ones; returns the app and a test client signed
+    in as the town's clerk."""
     from feedback import create_app, users
     from feedback.db import connect, migrate
 
-    path = folder / f"groups-{n}.db"
-    os.environ["FEEDBACK_INSTANCE"] = str(folder / f"instance-{n}")
+    path = folder / f"groups-{texts}-{n}.db"
+    os.environ["FEEDBACK_INSTANCE"] = str(folder / f"instance-{texts}-{n}")
     app = create_app({"FEEDBACK_DATABASE": str(path), "SECRET_KEY": "bench"})
     db = connect(path)
     migrate(db)
-    rows = generated(n, villages=12)
+    rows = diverse(n) if texts == "diverse" else generated(n, villages=12)
     villages = sorted({village for _, _, village in rows})
     db["stations"].insert_all(
         {"id": k, "code": f"lt-{k:02d}", "name": f"{v}议事亭", "town": TOWN, "village": v}
@@ -185,7 +212,7 @@ def town_database(folder: Path, n: int):
         }
         for i, body, village in rows
     )
-    store_vectors(db, rows)
+    store_vectors(db, rows, texts)
     users.add(db, "bench-clerk", "bench-password-123", "clerk", TOWN)
     db.conn.commit()
     db.close()
@@ -197,22 +224,26 @@ def town_database(folder: Path, n: int):
     return app, client, path
 
 
-def store_vectors(db, rows: list[tuple[int, str, str]]) -> None:
+def store_vectors(db, rows: list[tuple[int, str, str]], texts: str = "near") -> None:
     """Every opinion's vector as the background embedder would have stored it, but made up:
     embedding 10,000 texts would take minutes, and the grouping's speed depends on how the
     vectors cluster, not on what they mean. Each kind of problem gets a direction; a vector is
     a common direction (e5's cosines of unrelated Chinese opinions sit around 0.8-0.9), its
-    problem's, and noise: cosines ~0.97 within a kind, ~0.8 across."""
+    problem's, and noise: cosines ~0.97 within a kind, ~0.8 across. Diverse texts: a kind
+    per text's first four characters."""
     import numpy as np
 
     from feedback import vectors
 
     rng = np.random.default_rng(11)
-    common, kinds = rng.standard_normal(vectors.DIM), rng.standard_normal((len(PROBLEMS), 384))
+    common, kinds = rng.standard_normal(vectors.DIM), rng.standard_normal((256, vectors.DIM))
     kind_of = {p.format(p="")[:4]: n for n, p in enumerate(PROBLEMS)}
     found = []
     for opinion_id, body, _village in rows:
-        kind = next(n for start, n in kind_of.items() if start in body)
+        if texts == "diverse":
+            kind = zlib.crc32(body[:4].encode()) % len(kinds)
+        else:
+            kind = next(n for start, n in kind_of.items() if start in body)
         v = 2.2 * common + kinds[kind] + 0.35 * rng.standard_normal(vectors.DIM)
         found.append((opinion_id, v / np.linalg.norm(v)))
     matrix = vectors.quantise(np.stack([v for _, v in found]))
@@ -231,19 +262,20 @@ def best_of(repeat: int, run) -> tuple[float, object]:
     return best, result
 
 
-def groups_speed(sizes: list[int], old_at: int, repeat: int) -> None:
-    print(f"\ngroups of one town's pending opinions (best of {repeat}; index warm):")
+def groups_speed(sizes: list[int], old_at: int, repeat: int, texts: str = "near") -> None:
+    kind = "diverse" if texts == "diverse" else "near-duplicate"
+    print(f"\ngroups of one town's {kind} pending opinions (best of {repeat}; index warm):")
     print(f"{'':44}{'pending':>9}{'seconds':>10}{'x floor':>9}  groups, grouped")
     with tempfile.TemporaryDirectory(prefix="bench-groups-") as tmp:
         for n in sizes:
-            groups_at(n, Path(tmp), n <= old_at, repeat)
+            groups_at(n, Path(tmp), n <= old_at, repeat, texts)
 
 
-def groups_at(n: int, folder: Path, old_too: bool, repeat: int) -> None:
+def groups_at(n: int, folder: Path, old_too: bool, repeat: int, texts: str = "near") -> None:
     from feedback import similar_opinions, similarity_index
     from feedback.db import connect
 
-    _app, client, path = town_database(folder, n)
+    _app, client, path = town_database(folder, n, texts)
     db = connect(path)
     index = similarity_index.for_town(db, str(path), TOWN)  # built once, as the warm-up does
 
@@ -297,11 +329,19 @@ def agreement(old: list[list[int]], new: list[list[dict]]) -> str:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="2000,10000", help="pending opinions of the town")
+    parser.add_argument(
+        "--sizes", help="pending opinions of the town (2000,10000; diverse: 10000,13000)"
+    )
     parser.add_argument("--old-at", type=int, default=2000, help="time all-pairs up to this")
     parser.add_argument("--similar-at", type=int, default=100_000, help="0 skips it")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--diverse", action="store_true", help="diverse texts, not near-duplicates (groups only)"
+    )
     arguments = parser.parse_args()
-    if arguments.similar_at:
+    texts = "diverse" if arguments.diverse else "near"
+    sizes = arguments.sizes or ("10000,13000" if arguments.diverse else "2000,10000")
+    if arguments.similar_at and not arguments.diverse:
         similar_speed(arguments.similar_at)
-    groups_speed([int(s) for s in arguments.sizes.split(",")], arguments.old_at, arguments.repeat)
+    old_at = 0 if arguments.diverse else arguments.old_at
+    groups_speed([int(s) for s in sizes.split(",")], old_at, arguments.repeat, texts)

@@ -6,7 +6,7 @@ feedback.semantic and feedback.semantic_groups."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from sqlite_utils import Database
@@ -165,8 +165,7 @@ def pending_groups(db: Database, database_path: str, town: str) -> list[Group]:
     vectors = town_vectors.for_town(db, database_path, town)
     ids, matrix = vectors.rows(pending) if vectors is not None else ([], None)
     if ids and len(ids) == len(pending):
-        known = index.known_places()
-        docs = [semantic.doc(i, pending[i]["body"], pending[i]["village"], known) for i in ids]
+        docs = _docs(ids, pending, index.known_places())
         idf = semantic.idf_from(len(index), index.text_frequency)
         memory = judgements.memory_of(db, database_path, town, vectors)
         found = semantic_groups.group(ids, docs, matrix, idf, memory)
@@ -174,6 +173,22 @@ def pending_groups(db: Database, database_path: str, town: str) -> list[Group]:
         found = [(g, cohesion(index, g)) for g in similarity_groups.group(index, list(pending))]
     groups = [Group([pending[i] for i in members], score) for members, score in found]
     return sorted(groups, key=lambda g: (-len(g.members), -g.score, g.members[0]["id"]))
+
+
+def _docs(
+    ids: list[int], rows: dict[int, dict], known: frozenset[tuple[str, str]]
+) -> list[semantic.Doc]:
+    """semantic.doc of each opinion, made once per text and village: copied complaints and
+    one-line ones repeat, and finding places in a text is the costly part."""
+    made: dict[tuple[str, str], semantic.Doc] = {}
+    docs = []
+    for i in ids:
+        key = (rows[i]["body"], rows[i]["village"])
+        same = made.get(key)
+        if same is None:
+            same = made[key] = semantic.doc(i, key[0], key[1], known)
+        docs.append(same if same.id == i else replace(same, id=i))
+    return docs
 
 
 def cohesion(index: SimilarityIndex, ids: list[int]) -> float:
