@@ -302,10 +302,21 @@ class _Query:
         )
         rated = sum(ratings.values())
         content = ratings.get("满意", 0) + ratings.get("基本满意", 0)
+        sources = dict(
+            self._rows(
+                f"select coalesce(o.rating_source, 'villager'), count(*) from {self.o_from} "
+                f"where {self.town_o} and o.rating is not null and o.rated_at >= ? "
+                f"and o.rated_at < ? group by 1",
+                [*self.town_params, *self.month],
+            )
+        )
         return {
             "rate": Rate(content, rated),
             "rated": rated,
             "by_rating": [{"label": r, "count": ratings.get(r, 0)} for r in RATINGS],
+            # who gave them: villagers on their status page, or the town on a 回访 call
+            "by_villagers": sources.get("villager", 0),
+            "by_visits": sources.get("visit", 0),
         }
 
     def overdue(self) -> list[dict]:
@@ -378,7 +389,8 @@ DEFINITIONS: tuple[tuple[str, str], ...] = (
     (
         "满意率",
         "本月收到的评价中“满意”与“基本满意”的条数 ÷ 本月收到的评价条数(参评数);"
-        "评价按评价时间计入月份,不论意见何时提出。",
+        "评价按评价时间计入月份,不论意见何时提出;其中村民在查询页自己评价的和回访时"
+        "代村民记下的分开列出(回访的“未接通”“拒绝回访”不是评价,不计入)。",
     ),
     (
         "超期建议",

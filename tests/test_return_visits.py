@@ -236,3 +236,34 @@ def test_the_lead_deputy_calls_the_villagers_behind_what_they_lead(client, db, l
     assert done.status_code == 303
     assert db["suggestions"].get(led)["status"] == "办理中"
     assert db["return_visits"].get(1)["caller"] == "wang"
+
+
+def test_the_bulletin_says_who_gave_the_ratings(runner, db, town, tmp_path):
+    """满意率 counts villagers' own ratings and those recorded on return visits, and says how
+    many of each (the CSV figures and the HTML bulletin)."""
+    return_visits.record(db, JIA, 1, "不满意", "没修好")
+    return_visits.record(db, JIA, 6, "未接通")  # not a rating
+    month = clock.now().strftime("%Y-%m")
+    out = tmp_path / "r.html"
+    result = runner.invoke(
+        args=["report", "--month", month, "--town", "甲镇", "--format", "html", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    html = out.read_text(encoding="utf-8")
+    assert 'id="rated-by-villagers">1<' in html and 'id="rated-by-visits">1<' in html
+    csv_out = tmp_path / "r.csv"
+    runner.invoke(
+        args=[
+            "report",
+            "--month",
+            month,
+            "--town",
+            "甲镇",
+            "--format",
+            "csv",
+            "--out",
+            str(csv_out),
+        ]
+    )
+    text = csv_out.read_text(encoding="utf-8-sig")
+    assert "满意度,村民自评,1" in text and "满意度,回访代记,1" in text

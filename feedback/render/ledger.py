@@ -102,6 +102,7 @@ def figures(report: dict) -> list[tuple[str, str, int | float | str]]:
     rows += [("承办单位", row["label"], row["count"]) for row in s["by_department"]]
     rows += [("满意度", "满意率", sat["rate"].text), ("满意度", "参评数", sat["rated"])]
     rows += [("满意度", row["label"], row["count"]) for row in sat["by_rating"]]
+    rows += [("满意度", "村民自评", sat["by_villagers"]), ("满意度", "回访代记", sat["by_visits"])]
     rows += [
         (
             "超期建议",
