@@ -11,6 +11,10 @@ bench/intake.py creates the database with `init_db` and then serves this module 
 app's own gunicorn settings:
 
     gunicorn -c feedback/gunicorn_config.py --chdir bench --bind 127.0.0.1:PORT floor_app:app
+
+GET /rows is the floor of a page that reads (bench/dashboard.py): 50 rows of a trivial query
+(the newest opinions, id, text and date) on one kept connection, as JSON. It runs on this
+floor's table and on the real schema alike.
 """
 
 from __future__ import annotations
@@ -59,6 +63,19 @@ def create_app(database: str | None = None) -> Flask:
     @app.get("/healthz")
     def healthz():
         return jsonify(status="ok")
+
+    reader: list[sqlite3.Connection] = []
+
+    @app.get("/rows")
+    def rows():
+        if not reader:
+            reader.append(sqlite3.connect(path, check_same_thread=False))
+        found = (
+            reader[0]
+            .execute("select id, body, created_at from opinions order by id desc limit 50")
+            .fetchall()
+        )
+        return jsonify(found)
 
     @app.get("/s/<code>")
     def form(code: str):

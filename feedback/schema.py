@@ -588,3 +588,90 @@ OUTBOX_INDEXES_0030 = """
     CREATE INDEX sms_outbox_due ON sms_outbox (status, next_at);
     CREATE INDEX sms_outbox_phone ON sms_outbox (phone) WHERE phone IS NOT NULL;
 """
+
+
+@migrations(name="0019_department_figures")
+def department_figures(db: Database) -> None:
+    """What the bulletin's table by department counts (feedback.report_tables).
+
+    - department_handings: every time a suggestion was handed to a department (lead or
+      co-handler), with when it was due to be signed for and when it was. A row of
+      suggestion_departments says who holds an item now and goes when it is returned; a
+      lead's return takes the co-handlers' rows with it. This log keeps each handing, so a
+      period's 收到交办 and 签收及时率 stay what they were. Triggers write it, whichever
+      code inserts or signs (feedback.handling is not changed for it). Filled here from the
+      rows there are and, for items returned before now, from the timeline (the handover
+      before each return); co-handlers taken off by a lead's return before this migration
+      are not known any more.
+    - Indexes for the figures' ranges: suggestions closed, created and handed over in a
+      period, timeline events of a kind in a period; the opinions' dates of answer and of
+      rating now carry what the figures read beside the date (status or rating, station),
+      so a year of answers is counted from the index alone (bench/dashboard.py: the 12-month
+      trend of a county at 1,000,000 opinions, 3.4 s -> 80 ms). They replace 0011's.
+    - A suggestion's timeline index carries the kind of each event too, so the desk's counts
+      of urges and its last review of every item are read from the index (the desk of an
+      office holding 10,000 items: its query 312 ms -> 145 ms); it still orders by id."""
+    run_script(
+        db,
+        """
+        CREATE TABLE department_handings (
+            id INTEGER PRIMARY KEY,
+            suggestion_id INTEGER NOT NULL REFERENCES suggestions (id),
+            department_id INTEGER NOT NULL REFERENCES departments (id),
+            role TEXT NOT NULL CHECK (role IN ('lead', 'co')),
+            handed_at TEXT NOT NULL,
+            sign_due_at TEXT,
+            signed_at TEXT
+        );
+        INSERT INTO department_handings (suggestion_id, department_id, role, handed_at,
+                sign_due_at, signed_at)
+            SELECT suggestion_id, department_id, role, handed_at, sign_due_at, signed_at
+            FROM suggestion_departments;
+        INSERT INTO department_handings (suggestion_id, department_id, role, handed_at)
+            SELECT r.suggestion_id, r.department_id,
+                CASE WHEN h.department_id = r.department_id THEN 'lead' ELSE 'co' END, h.at
+            FROM handling_events r JOIN handling_events h ON h.id = (
+                SELECT max(x.id) FROM handling_events x WHERE x.suggestion_id = r.suggestion_id
+                AND x.kind = 'handover' AND x.id < r.id)
+            WHERE r.kind = 'return' AND r.department_id IS NOT NULL;
+        CREATE INDEX department_handings_handed
+            ON department_handings (handed_at, department_id, role, suggestion_id);
+        CREATE INDEX department_handings_signed
+            ON department_handings (signed_at, department_id, sign_due_at, suggestion_id)
+            WHERE signed_at IS NOT NULL;
+        CREATE INDEX department_handings_suggestion
+            ON department_handings (suggestion_id, department_id, handed_at);
+
+        CREATE TRIGGER department_handings_handed AFTER INSERT ON suggestion_departments
+        BEGIN
+            INSERT INTO department_handings (suggestion_id, department_id, role, handed_at,
+                    sign_due_at, signed_at)
+                VALUES (new.suggestion_id, new.department_id, new.role, new.handed_at,
+                    new.sign_due_at, new.signed_at);
+        END;
+        CREATE TRIGGER department_handings_signed AFTER UPDATE OF signed_at
+            ON suggestion_departments
+        BEGIN
+            UPDATE department_handings SET signed_at = new.signed_at
+                WHERE suggestion_id = new.suggestion_id AND department_id = new.department_id
+                AND handed_at = new.handed_at;
+        END;
+
+        CREATE INDEX suggestions_closed ON suggestions (closed_at, department_id)
+            WHERE closed_at IS NOT NULL;
+        CREATE INDEX suggestions_created ON suggestions (created_at, town);
+        CREATE INDEX suggestions_assigned ON suggestions (assigned_at, department_id)
+            WHERE assigned_at IS NOT NULL;
+        CREATE INDEX handling_events_kind ON handling_events (kind, at, department_id);
+
+        DROP INDEX handling_events_suggestion;
+        CREATE INDEX handling_events_suggestion ON handling_events (suggestion_id, id, kind);
+
+        DROP INDEX opinions_answered;
+        CREATE INDEX opinions_answered ON opinions (answered_at, status, station_id)
+            WHERE answered_at IS NOT NULL;
+        DROP INDEX opinions_rated;
+        CREATE INDEX opinions_rated ON opinions (rated_at, rating, station_id)
+            WHERE rated_at IS NOT NULL;
+        """,
+    )

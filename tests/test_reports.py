@@ -447,7 +447,7 @@ def test_cli_xlsx_ledger(month, runner, tmp_path):
     assert result.exit_code == 0, result.output
     assert "8 opinions" in result.output and "2 overdue" in result.output
     book = openpyxl.load_workbook(out)
-    assert book.sheetnames == ["建议台账", "群众意见", "报表数据"]
+    assert book.sheetnames == ["建议台账", "群众意见", "承办单位", "报表数据"]  # a town's
 
     ledger_sheet = book["建议台账"]
     assert ledger_sheet.freeze_panes == "A2" and ledger_sheet["A1"].font.b
@@ -466,7 +466,7 @@ def test_cli_xlsx_ledger(month, runner, tmp_path):
     ]
     late = rows["甲镇-2026-0005"]
     assert late["办理期限"] == datetime(2026, 2, 28) and late["截止时点超期"] == "是"
-    assert late["创建时间"] == datetime(2026, 2, 16, 10, 0) and late["承办单位"] == "镇水利站"
+    assert late["创建时间"] == datetime(2026, 2, 16, 10, 0) and late["主办单位"] == "镇水利站"
     assert rows["甲镇-2026-0001"]["截止时点超期"] == "是"  # closed only after the cut-off
     done = rows["甲镇-2026-0004"]
     assert done["办结时间"] == datetime(2026, 2, 8, 17, 0) and done["截止时点超期"] == "否"

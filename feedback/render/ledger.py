@@ -29,11 +29,11 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlite_utils import Database
 
-from feedback import clock, deputy_suggestions, receipts
+from feedback import clock, deputy_suggestions, receipts, report_tables
 from feedback.access import Access
-from feedback.labels import CHANNELS
+from feedback.labels import CHANNELS, RESULT_CLASSES
+from feedback.periods import Period
 from feedback.privacy import mask_phone
-from feedback.reports import Period
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 DATE_FORMAT = "yyyy-mm-dd"
@@ -70,7 +70,8 @@ def figures(report: dict) -> list[tuple[str, str, int | float | str]]:
     p: Period = report["period"]
     rows: list[tuple[str, str, int | float | str]] = [
         ("报表", "地区", report["area"]),
-        ("报表", "月份", report["month"]),
+        ("报表", "统计期", p.label),
+        ("报表", "起止日期", f"{p.start.isoformat()} 至 {p.last_day.isoformat()}"),
         ("报表", "统计截至", clock.display(p.as_of)),
         ("报表", "生成时间", clock.display(report["generated_at"])),
         ("群众意见", "收到意见", o["received"]),
@@ -85,12 +86,12 @@ def figures(report: dict) -> list[tuple[str, str, int | float | str]]:
     rows += [("按类别", row["label"], row["count"]) for row in o["by_category"]]
     rows += [("按渠道", row["label"], row["count"]) for row in o["by_channel"]]
     rows += [("按站点", f"{row['town']} · {row['name']}", row["count"]) for row in o["by_station"]]
-    rows.append(("按站点", "本月无意见的站点数", o["idle_stations"]))
+    rows.append(("按站点", "本期无意见的站点数", o["idle_stations"]))
     rows += [
         ("代表建议", "新建建议", s["created"]),
         ("代表建议", "办结率", s["completion"].text),
         ("代表建议", "办结率·截止时点已办结", s["completion"].numerator),
-        ("代表建议", "本月办结建议", s["closed"]),
+        ("代表建议", "本期办结建议", s["closed"]),
         ("代表建议", "按期办结率", s["on_time"].text),
         ("代表建议", "按期办结件数", s["on_time"].numerator),
         ("代表建议", "平均办理天数", "—" if s["avg_days"] is None else s["avg_days"]),
@@ -112,6 +113,19 @@ def figures(report: dict) -> list[tuple[str, str, int | float | str]]:
         )
         for row in report["overdue"]
     ]
+    for town in report["towns"] or []:
+        rows += [
+            ("各镇街对比", f"{town['town']} · {heading}", report_tables.cell(town, key))
+            for heading, key in report_tables.TOWN_COLUMNS
+        ]
+    for office in report["departments"]["rows"]:
+        name = f"{office['name']}({office['unit']})"
+        rows += [
+            ("承办单位", f"{name} · {heading}", report_tables.cell(office, key))
+            for heading, key in report_tables.COLUMNS
+        ]
+    if report["town"] is None:
+        rows.append(("承办单位", "在用但本期没有数据的单位数", report["departments"]["idle"]))
     names = {
         "received": "收到意见",
         "answered": "答复意见",
@@ -171,13 +185,16 @@ SUGGESTION_HEADER = [
     "标题",
     "类别",
     "分级",
-    "承办单位",
+    "主办单位",
+    "协办单位",
     "责任代表",
     "创建时间",
     "交办时间",
+    "签收时间",
     "办理期限",
     "办结时间",
     "状态",
+    "办理结果",
     "截止时点超期",
     "最终答复",
     "群众评价",
@@ -197,7 +214,7 @@ def _categories(report: dict) -> dict[str, str]:
 
 
 def opinion_rows(db: Database, report: dict) -> list[list]:
-    """The month's opinions (the same ones the report counts), oldest first."""
+    """The period's opinions (the same ones the report counts), oldest first."""
     p: Period = report["period"]
     where, params = Access.of_town(report["town"]).where("s")
     labels = _categories(report)
@@ -251,8 +268,10 @@ def opinions_csv(db: Database, report: dict) -> bytes:
 
 
 def suggestion_rows(db: Database, report: dict) -> list[list]:
-    """Every suggestion alive during the month: created before the cut-off and not closed
-    before the month began, so long-running items stay on the ledger month after month."""
+    """Every suggestion alive during the period: created before the cut-off and not closed
+    before the period began, so long-running items stay on the ledger period after period.
+    The lead (主办) is the suggestion's department; co-handlers and the lead's signing for it
+    are those of the offices it is handed to now (feedback.handling)."""
     p: Period = report["period"]
     where, params = Access.of_town(report["town"]).where("g")
     overdue = {row["id"] for row in report["overdue"]}
@@ -267,7 +286,12 @@ def suggestion_rows(db: Database, report: dict) -> list[list]:
     ):
         ratings.setdefault(suggestion_id, {})[rating] = count
     rows = db.query(
-        f"select g.*, d.name as department from suggestions g left join departments d "
+        f"select g.*, d.name as department, (select group_concat(c.name, '、') from "
+        f"(select cd.name from suggestion_departments co join departments cd "
+        f"on cd.id = co.department_id where co.suggestion_id = g.id and co.role = 'co' "
+        f"order by cd.name) c) as co_handlers, (select sd.signed_at from "
+        f"suggestion_departments sd where sd.suggestion_id = g.id and sd.role = 'lead') "
+        f"as signed_at from suggestions g left join departments d "
         f"on d.id = g.department_id where {where} and g.created_at < ? and "
         f"(g.closed_at is null or g.closed_at >= ?) order by g.created_at, g.id",
         [*params, p.cutoff, p.start.isoformat()],
@@ -285,12 +309,15 @@ def suggestion_rows(db: Database, report: dict) -> list[list]:
                 labels.get(g["category"], g["category"]),
                 g["tier"],
                 g["department"] or "未定",
+                g["co_handlers"] or "",
                 _signers(db, g),
                 _moment(g["created_at"]),
                 _moment(g["assigned_at"]),
+                _moment(g["signed_at"]),
                 date.fromisoformat(g["deadline"]) if g["deadline"] else None,
                 _moment(g["closed_at"]),
                 g["status"],
+                result_class(g["result_class"]),
                 "是" if g["id"] in overdue else "否",
                 g["answer"] or "",
                 summary,
@@ -304,6 +331,30 @@ def _signers(db: Database, suggestion: dict) -> str:
     """领衔 and 附议 deputies from the registry; older rows' free text as it was typed."""
     chosen = deputy_suggestions.names(deputy_suggestions.signers(db, suggestion["id"]))
     return chosen or suggestion["deputies"]
+
+
+def result_class(code: str | None) -> str:
+    """ "A 已解决或采纳": the class and what it means, so a filter on the letter still works."""
+    return f"{code} {RESULT_CLASSES[code]}" if code in RESULT_CLASSES else ""
+
+
+DEPARTMENT_HEADER = ["承办单位", "所属", *(heading for heading, _key in report_tables.COLUMNS)]
+TOWN_HEADER = ["镇街", *(heading for heading, _key in report_tables.TOWN_COLUMNS)]
+
+
+def department_rows(report: dict) -> list[list]:
+    """The table by department, a row per office; rates as their text ("—" for 0/0)."""
+    return [
+        [row["name"], row["unit"], *(report_tables.cell(row, k) for _h, k in report_tables.COLUMNS)]
+        for row in report["departments"]["rows"]
+    ]
+
+
+def town_rows(report: dict) -> list[list]:
+    return [
+        [row["town"], *(report_tables.cell(row, k) for _h, k in report_tables.TOWN_COLUMNS)]
+        for row in report["towns"] or []
+    ]
 
 
 def _width(value: object) -> int:
@@ -355,11 +406,16 @@ def _sheet(
 
 
 def workbook(db: Database, report: dict) -> bytes:
-    """The ledger: 建议台账, 群众意见 and 报表数据 (every figure of the bulletin)."""
+    """The ledger: 建议台账, 群众意见, 承办单位 (the table by department), 各镇街对比 (the
+    county's only) and 报表数据 (every figure of the bulletin)."""
     book = Workbook()
     book.remove(book.active)
-    _sheet(book, "建议台账", SUGGESTION_HEADER, suggestion_rows(db, report), wrap=(2, 13))
+    answer = SUGGESTION_HEADER.index("最终答复") + 1
+    _sheet(book, "建议台账", SUGGESTION_HEADER, suggestion_rows(db, report), wrap=(2, answer))
     _sheet(book, "群众意见", OPINION_HEADER, opinion_rows(db, report), wrap=(8,))
+    _sheet(book, "承办单位", DEPARTMENT_HEADER, department_rows(report))
+    if report["towns"] is not None:
+        _sheet(book, "各镇街对比", TOWN_HEADER, town_rows(report))
     _sheet(book, "报表数据", ["栏目", "项目", "数值"], [list(r) for r in figures(report)])
     out = io.BytesIO()
     book.save(out)

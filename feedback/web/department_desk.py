@@ -25,7 +25,16 @@ from flask import (
 )
 from flask_wtf import FlaskForm
 
-from feedback import audit, clock, handling, handling_reads, photos, suggestions
+from feedback import (
+    audit,
+    clock,
+    handling,
+    handling_reads,
+    periods,
+    photos,
+    report_tables,
+    suggestions,
+)
 from feedback.context import get_db, handling_photo_dir, photo_dir
 from feedback.db import write_transaction
 from feedback.web import handling_forms as forms
@@ -78,7 +87,11 @@ def index():
         "select name from departments where id = ?", [g.user["department_id"]]
     ).fetchone()
     sections = handling_reads.to_do(db, scope())
-    return render_template("department/desk.html", sections=sections, office=office[0])
+    month = periods.parse("month", periods.current("month"))  # where it stands this month
+    figures = report_tables.office_row(db, month, g.user["department_id"])
+    return render_template(
+        "department/desk.html", sections=sections, office=office[0], figures=figures, month=month
+    )
 
 
 def _page(db, suggestion: dict, status: int = 200, error: str | None = None, **typed):
