@@ -14,6 +14,7 @@ Pure functions of the docs and vectors handed in: no database, no Flask.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -100,8 +101,9 @@ class _Grouping:
         self.matrix = matrix
         self.idf = idf
         seen: dict[tuple, int] = {}
+        texts: dict[int, frozenset] = {}  # docs of one text share their grams (one Counter)
         self.twin_of = [
-            seen.setdefault((d.places, d.village, frozenset(d.grams.items())), m)
+            seen.setdefault((d.places, d.village, _text(d.grams, texts)), m)
             for m, d in enumerate(docs)
         ]
         unique = sorted(seen.values())
@@ -117,8 +119,9 @@ class _Grouping:
         self.hub_mean = float(self.hub[unique].mean()) if unique else 0.0
         self.lengths = np.array([d.length for d in docs], dtype=float)
         wheres: dict[tuple[frozenset[str], str], int] = {}
-        self.where = [wheres.setdefault((d.places, d.village), len(wheres)) for d in docs]
-        self._factors: dict[tuple[int, int], float] = {}  # pair of wheres -> place factor
+        where = [wheres.setdefault((d.places, d.village), len(wheres)) for d in docs]
+        self.where = np.array(where, dtype=np.int64)
+        self._factors: dict[int, float] = {}  # pair of wheres (as one number) -> place factor
         self.scores: dict[tuple[int, int], float] = {}  # pair of twins -> score
         self._margins: dict[tuple[int, int], float] = {}  # the same -> semantic.group_margins
         self._clashes: dict[tuple[frozenset[str], frozenset[str]], bool] = {}
@@ -138,7 +141,16 @@ class _Grouping:
         common bigrams found by one sorted intersection of (pair, bigram) keys. In Python,
         pair by pair, this was most of the time at 13,000 pending opinions."""
         if self._sparse is None:
-            rows = _sparse_rows([semantic.tfidf(self.docs[m], self.idf) for m in self.unique])
+            weights: dict[int, dict[str, float]] = {}  # by the grams' Counter, as in _text
+            rows = _sparse_rows(
+                [
+                    weights.get(id(self.docs[m].grams))
+                    or weights.setdefault(
+                        id(self.docs[m].grams), semantic.tfidf(self.docs[m], self.idf)
+                    )
+                    for m in self.unique
+                ]
+            )
             self._row = np.zeros(len(self.docs), dtype=np.int64)
             self._row[self.unique] = np.arange(len(self.unique))
             self._sparse = rows
@@ -186,7 +198,7 @@ class _Grouping:
         cosines = semantic.csls(cosines, self.hub[a], self.hub[b], self.hub_mean)
         lexical = self._lexical(a, b)
         shorter = np.minimum(self.lengths[a], self.lengths[b])
-        factors = np.array(self._place_factors(missing))
+        factors = self._place_factors(a, b)
         learned = 0.0
         if self.memory is not None:
             like, memory = self.likeness, self.memory
@@ -196,17 +208,18 @@ class _Grouping:
         margins = semantic.group_margins(found, shorter).tolist()
         self._margins.update(zip(missing, margins, strict=True))
 
-    def _place_factors(self, pairs: list[tuple[int, int]]) -> list[float]:
-        """semantic.place_factor of each pair, by the pair's two wheres (a town has few)."""
-        where, known, docs = self.where, self._factors, self.docs
+    def _place_factors(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """semantic.place_factor of each pair, once per pair of wheres (a town has few)."""
+        pairs = self.where[a] * len(self.docs) + self.where[b]
+        keys, first, at = np.unique(pairs, return_index=True, return_inverse=True)
+        known, docs = self._factors, self.docs
         found = []
-        for x, y in pairs:
-            key = (where[x], where[y])
+        for key, x, y in zip(keys.tolist(), a[first].tolist(), b[first].tolist(), strict=True):
             factor = known.get(key)
             if factor is None:
                 factor = known[key] = semantic.place_factor(docs[x], docs[y])
             found.append(factor)
-        return found
+        return np.array(found)[at]
 
     def find(self, m: int) -> int:
         return root(self.parent, m)
@@ -291,14 +304,17 @@ class _Grouping:
         margins = self.margins(pairs)
         ranked = sorted(((m, a, b) for m, (a, b) in zip(margins, pairs, strict=True)), reverse=True)
         tried = [(a, b) for margin, a, b in ranked if margin >= 0]
+        known = self._margins
         for n, (a, b) in enumerate(tried):
             ra, rb = self.find(a), self.find(b)
             if ra == rb or self.conflict(ra, rb):
                 continue
             keys = self._between(self._sample(ra), self._sample(rb))
-            if any(k not in self._margins for k in keys):
+            margins = [known.get(k) for k in keys]
+            if None in margins:
                 self._prefetch(tried[n : n + AHEAD])
-            if sum(self._margins[k] for k in keys) / len(keys) >= 0:
+                margins = [known[k] for k in keys]
+            if sum(margins) / len(margins) >= 0:
                 self.join(ra, rb)
         return [sorted(g) for g in self.members.values() if len(g) > 1]
 
@@ -325,6 +341,15 @@ def _entries(
     first = np.repeat(starts[rows] - (np.cumsum(lengths) - lengths), lengths)
     at = first + np.arange(len(pair))
     return pair * size + grams[at], weights[at], pair
+
+
+def _text(grams: Counter[str], seen: dict[int, frozenset]) -> frozenset:
+    """The bigrams of a doc as a hashable value, made once per Counter (docs of one text
+    share theirs: similar_opinions._docs)."""
+    key = seen.get(id(grams))
+    if key is None:
+        key = seen[id(grams)] = frozenset(grams.items())
+    return key
 
 
 def _spread(members: list[int]) -> list[int]:

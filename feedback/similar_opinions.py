@@ -13,6 +13,7 @@ from sqlite_utils import Database
 
 from feedback import judgements, semantic, semantic_groups, similarity_groups, town_vectors
 from feedback import similarity as similar_module
+from feedback.places import normalise
 from feedback.similarity import SimilarityIndex
 from feedback.similarity_index import for_town
 from feedback.vectors import DIM
@@ -178,16 +179,19 @@ def pending_groups(db: Database, database_path: str, town: str) -> list[Group]:
 def _docs(
     ids: list[int], rows: dict[int, dict], known: frozenset[tuple[str, str]]
 ) -> list[semantic.Doc]:
-    """semantic.doc of each opinion, made once per text and village: copied complaints and
-    one-line ones repeat, and finding places in a text is the costly part."""
-    made: dict[tuple[str, str], semantic.Doc] = {}
+    """semantic.doc of each opinion, its text read once: copied complaints and one-line ones
+    repeat (at other villages too), and finding places in a text is the costly part. Docs
+    of one text share their bigram counts, which lets semantic_groups spot them."""
+    made: dict[str, semantic.Doc] = {}
     docs = []
     for i in ids:
-        key = (rows[i]["body"], rows[i]["village"])
-        same = made.get(key)
+        body, village = rows[i]["body"], rows[i]["village"]
+        same = made.get(body)
         if same is None:
-            same = made[key] = semantic.doc(i, key[0], key[1], known)
-        docs.append(same if same.id == i else replace(same, id=i))
+            same = made[body] = semantic.doc(i, body, village, known)
+        elif same.id != i:
+            same = replace(same, id=i, village=normalise(village or ""))
+        docs.append(same)
     return docs
 
 
