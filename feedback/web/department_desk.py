@@ -9,9 +9,6 @@ feedback.access's rule; what they may do is feedback.handling's.
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
-
 from flask import (
     Blueprint,
     abort,
@@ -38,6 +35,7 @@ from feedback import (
 from feedback.context import get_db, handling_photo_dir, photo_dir
 from feedback.db import write_transaction
 from feedback.web import handling_forms as forms
+from feedback.web.confinement import confine, role_required
 from feedback.web.pages import found, scope
 
 bp = Blueprint("desk", __name__, url_prefix="/admin/desk")
@@ -53,30 +51,8 @@ FORMS = {
 }
 
 
-@bp.before_app_request
-def confine_departments():
-    """Runs after auth.load_user (registered later): a department account sees the desk."""
-    user = g.get("user")
-    if not user or user["role"] != "department" or not request.path.startswith("/admin"):
-        return None
-    endpoint = request.endpoint or ""
-    if endpoint.startswith("desk.") or endpoint in OPEN_TO_DEPARTMENTS:
-        return None
-    if request.method == "GET" and endpoint == "home.index":
-        return redirect(url_for("desk.index"))
-    abort(404)
-
-
-def department_required(view: Callable) -> Callable:
-    @functools.wraps(view)
-    def wrapped(**kwargs):
-        if g.user is None:
-            return redirect(url_for("auth.login", next=request.full_path))
-        if g.user["role"] != "department":
-            abort(404)
-        return view(**kwargs)
-
-    return wrapped
+confine(bp, "department", "desk.index", ("desk.",), OPEN_TO_DEPARTMENTS)
+department_required = role_required("department")
 
 
 @bp.get("/")

@@ -10,13 +10,10 @@ may do is feedback.deputy_work's.
 
 from __future__ import annotations
 
-import functools
 import secrets
-from collections.abc import Callable
 
 from flask import (
     Blueprint,
-    abort,
     current_app,
     g,
     redirect,
@@ -32,6 +29,7 @@ from feedback.db import write_transaction
 from feedback.labels import DUTY_ACTIVITIES
 from feedback.photos import PhotoError
 from feedback.render import slips
+from feedback.web.confinement import confine, role_required
 from feedback.web.department_desk import _photos, private_photo
 from feedback.web.deputy_forms import ActivityForm, HeardOpinionForm
 from feedback.web.pages import found, scope
@@ -45,30 +43,8 @@ OPEN_TO_DEPUTIES = {"auth.login", "auth.logout", "imports.opinion_slip", "static
 DEPUTY_BLUEPRINTS = ("deputy_desk.", "deputy_suggestions.", "visits.")
 
 
-@bp.before_app_request
-def confine_deputies():
-    """Runs after auth.load_user (registered later): a deputy's account sees its phone."""
-    user = g.get("user")
-    if not user or user["role"] != "deputy" or not request.path.startswith("/admin"):
-        return None
-    endpoint = request.endpoint or ""
-    if endpoint.startswith(DEPUTY_BLUEPRINTS) or endpoint in OPEN_TO_DEPUTIES:
-        return None
-    if request.method == "GET" and endpoint == "home.index":
-        return redirect(url_for("deputy_desk.index"))
-    abort(404)
-
-
-def deputy_required(view: Callable) -> Callable:
-    @functools.wraps(view)
-    def wrapped(**kwargs):
-        if g.user is None:
-            return redirect(url_for("auth.login", next=request.full_path))
-        if g.user["role"] != "deputy":
-            abort(404)
-        return view(**kwargs)
-
-    return wrapped
+confine(bp, "deputy", "deputy_desk.index", DEPUTY_BLUEPRINTS, OPEN_TO_DEPUTIES)
+deputy_required = role_required("deputy")
 
 
 def _me() -> dict:
