@@ -8,6 +8,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from feedback import clock, labels
+from feedback.db import write_transaction
 
 
 def record(
@@ -30,6 +31,14 @@ def record(
             "detail": json.dumps(detail, ensure_ascii=False, default=str),
         }
     )
+
+
+def phone_revealed(db: Database, actor: str, opinion: dict | None) -> None:
+    """A whole phone number shown on purpose (the opinion page, a desk, a deputy's phone,
+    the return-visit list) is logged in its own transaction; nothing to log without one."""
+    if opinion and opinion.get("phone"):
+        with write_transaction(db):
+            record(db, actor, "opinion.reveal_phone", "opinion", opinion["id"])
 
 
 def history(db: Database, object_type: str, object_id: int) -> list[dict]:

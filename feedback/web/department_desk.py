@@ -33,7 +33,6 @@ from feedback import (
     suggestions,
 )
 from feedback.context import get_db, handling_photo_dir, photo_dir
-from feedback.db import write_transaction
 from feedback.web import handling_forms as forms
 from feedback.web.confinement import confine, role_required
 from feedback.web.pages import found, scope
@@ -189,9 +188,7 @@ def reveal(suggestion_id: int, opinion_id: int):
     current = scope()
     suggestion = found(current.suggestion(db, suggestion_id))
     opinion = found(current.opinion(db, opinion_id))
-    if opinion["phone"]:
-        with write_transaction(db):
-            audit.record(db, g.user["username"], "opinion.reveal_phone", "opinion", opinion["id"])
+    audit.phone_revealed(db, g.user["username"], opinion)
     return _page(db, suggestion, revealed=opinion["id"])
 
 

@@ -25,7 +25,6 @@ from wtforms.fields.choices import SelectChoice
 
 from feedback import audit, clock, deputies, deputy_work, opinions
 from feedback.context import activity_photo_dir, categories, get_db, photo_dir
-from feedback.db import write_transaction
 from feedback.labels import DUTY_ACTIVITIES
 from feedback.photos import PhotoError
 from feedback.render import slips
@@ -80,9 +79,7 @@ def reveal(opinion_id: int):
     """A villager's whole phone number, on purpose and logged, as for clerks."""
     db = get_db()
     row = found(scope().opinion(db, opinion_id))
-    if row["phone"]:
-        with write_transaction(db):
-            audit.record(db, g.user["username"], "opinion.reveal_phone", "opinion", row["id"])
+    audit.phone_revealed(db, g.user["username"], row)
     return _opinion_page(row, revealed=True)
 
 

@@ -31,7 +31,6 @@ from feedback import (
     suggestions,
 )
 from feedback.context import categories, get_db, photo_dir
-from feedback.db import write_transaction
 from feedback.web.auth import login_required
 from feedback.web.hooks import LARGEST_ID, refuse
 from feedback.web.pages import found, scope
@@ -171,9 +170,7 @@ def reveal(opinion_id: int):
     """Showing a villager's whole phone number is a deliberate act, and it is logged."""
     db = get_db()
     row = found(scope().opinion(db, opinion_id))
-    if row["phone"]:
-        with write_transaction(db):
-            audit.record(db, g.user["username"], "opinion.reveal_phone", "opinion", row["id"])
+    audit.phone_revealed(db, g.user["username"], row)
     return _opinion_page(db, row, _forms(), revealed=True)
 
 

@@ -91,7 +91,6 @@ def reveal(opinion_id: int):
     """The caller needs the whole number: shown on purpose, and logged."""
     _callers_only()
     db = get_db()
-    if found(return_visits.phone_of(db, scope(), opinion_id)):
-        with db.conn:
-            audit.record(db, g.user["username"], "opinion.reveal_phone", "opinion", opinion_id)
+    phone = found(return_visits.phone_of(db, scope(), opinion_id))
+    audit.phone_revealed(db, g.user["username"], {"id": opinion_id, "phone": phone})
     return _list(shown=opinion_id)
