@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import pytest
@@ -88,7 +92,6 @@ def _free_port() -> int:
 @pytest.fixture
 def live_server(instance: Path):
     """The real thing: `feedback serve` (gunicorn workers) on a loopback port."""
-    import signal
     import time
     import urllib.request
 
@@ -119,26 +122,68 @@ def live_server(instance: Path):
     log.close()
 
 
+def _descendants(pid: int) -> list[int]:
+    """Every live process below pid, read from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parent = int(stat.rsplit(")", 1)[1].split()[1])
+            children.setdefault(parent, []).append(int(entry.name))
+    found, queue = [], [pid]
+    while queue:
+        below = children.get(queue.pop(), [])
+        found += below
+        queue += below
+    return found
+
+
+@contextmanager
+def killed_if_stuck(seconds: float) -> Iterator[None]:
+    """SIGKILL every process this test process started if the block has not ended within
+    `seconds`. Playwright's driver and Chromium sometimes fail to exit at the end of a
+    session (microsoft/playwright#39753); killing them lets the block end."""
+    done = threading.Event()
+
+    def watch() -> None:
+        if not done.wait(seconds):
+            for pid in _descendants(os.getpid()):
+                with suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+
+    threading.Thread(target=watch, name="teardown-watch", daemon=True).start()
+    try:
+        yield
+    finally:
+        done.set()
+
+
 @pytest.fixture(scope="session")
 def browser():
     """Debian's Chromium, headless, driven by Playwright (its own browser download is not used)."""
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import Error, sync_playwright
 
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium",
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        yield chromium
-        chromium.close()
+    playwright = sync_playwright().start()
+    chromium = playwright.chromium.launch(
+        executable_path="/usr/bin/chromium",
+        args=[
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
+    )
+    yield chromium
+    with killed_if_stuck(60):
+        with suppress(Error):  # the driver was killed: the browser is gone with it
+            chromium.close()
+        playwright.stop()
 
 
 @pytest.fixture

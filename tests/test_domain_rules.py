@@ -250,7 +250,7 @@ def test_answering_twice_with_the_stale_row_has_one_winner(app, db, town):
 
 def test_two_clerks_answering_at_once_one_wins(app, db, town):
     path = app.config["FEEDBACK_DATABASE"]
-    barrier = threading.Barrier(2)
+    barrier = threading.Barrier(2, timeout=30)
     outcomes = []
 
     def clerk(act):
@@ -271,7 +271,7 @@ def test_two_clerks_answering_at_once_one_wins(app, db, town):
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join()
+        thread.join(timeout=60)
     assert sorted(outcomes) == ["lost", "won"]
     logged = audit_count(db, "opinion.answer") + audit_count(db, "opinion.reject")
     assert logged == 1 and db["opinions"].get(2)["status"] in ("answered", "rejected")

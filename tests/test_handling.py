@@ -243,7 +243,7 @@ def test_two_connections_racing_one_wins(app, db, world):
     hand(db, world)
     drawn = seen(db)
     path = app.config["FEEDBACK_DATABASE"]
-    barrier, outcomes = threading.Barrier(2), []
+    barrier, outcomes = threading.Barrier(2, timeout=30), []
 
     def sign() -> None:
         own = connect(path)
@@ -260,7 +260,7 @@ def test_two_connections_racing_one_wins(app, db, world):
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join()
+        thread.join(timeout=60)
     assert sorted(outcomes) == ["signed", "stale"]
     signs = db.execute("select count(*) from handling_events where kind = 'sign'").fetchone()[0]
     assert signs == 1

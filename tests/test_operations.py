@@ -55,14 +55,16 @@ def test_backup_while_writing_holds_every_earlier_row(app, db, station, tmp_path
     db["opinions"].insert_all(opinion(n) for n in range(1, 40_001))
     writer = Writer(app.config["FEEDBACK_DATABASE"], 40_001)
     writer.start()
+    deadline = time.monotonic() + 60
     while len(writer.committed) < 50:
+        assert writer.is_alive() and time.monotonic() < deadline, "the writer stopped writing"
         time.sleep(0.01)
     before = 40_000 + len(writer.committed)  # every row committed before the backup starts
     target = tmp_path / "copy.db"
     result = feedback_cli("backup", str(target))
     during = len(writer.committed)
     writer.stop.set()
-    writer.join()
+    writer.join(timeout=60)
     assert result.returncode == 0, result.stderr
     assert "integrity check ok" in result.stdout
     assert during > before - 40_000  # the service kept writing meanwhile

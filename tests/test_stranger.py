@@ -305,7 +305,7 @@ def test_the_hourly_limit_holds_across_short_windows(app, receipt, monkeypatch):
 
 def test_twenty_parallel_takes_let_exactly_five_through(app):
     path = app.config["FEEDBACK_DATABASE"]
-    barrier = threading.Barrier(20)
+    barrier = threading.Barrier(20, timeout=30)
     results: list[bool] = []
 
     def attempt() -> None:
@@ -320,7 +320,7 @@ def test_twenty_parallel_takes_let_exactly_five_through(app):
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join()
+        thread.join(timeout=60)
     assert sorted(results) == [False] * 15 + [True] * 5
 
 
@@ -330,7 +330,7 @@ def staff(db, station):
 
 
 def test_twenty_parallel_wrong_passwords_get_at_most_five_checks(app, staff):
-    barrier = threading.Barrier(20)
+    barrier = threading.Barrier(20, timeout=30)
     statuses: list[int] = []
 
     def guess(number: int) -> None:
@@ -345,7 +345,7 @@ def test_twenty_parallel_wrong_passwords_get_at_most_five_checks(app, staff):
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join()
+        thread.join(timeout=60)
     assert sorted(statuses) == [401] * 5 + [429] * 15
 
 
