@@ -15,6 +15,8 @@ feedback.suggestions and feedback.handling, whose Access rule gives a deputy no 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlite_utils import Database
 
 from feedback import audit, clock, suggestions
@@ -156,11 +158,31 @@ def gone_away(opinion_id: int) -> Stale:
     return Stale(f"意见 #{opinion_id} 已经处理过(或不在您能看到的范围内),请刷新后重选")
 
 
+def cosigner_choices(db: Database, access: Access) -> list[dict]:
+    """Whom a proposing deputy may ask to co-sign (附议): the other deputies in office of
+    their own town."""
+    if access.deputy is None:
+        return []
+    return list(
+        db.query(
+            "select d.* from deputies d where d.active = 1 and d.id != ? and d.town = "
+            "(select town from deputies where id = ? and active = 1) order by d.name, d.code",
+            [access.deputy, access.deputy],
+        )
+    )
+
+
 def propose(
-    db: Database, access: Access, opinion_ids: list[int], fields: dict, tier_days: dict
+    db: Database,
+    access: Access,
+    opinion_ids: list[int],
+    fields: dict,
+    tier_days: dict,
+    cosigners: Sequence[str] = (),
 ) -> int:
-    """A 待交办 suggestion of the deputy's town with the deputy as its lead, made of pending
-    opinions they may read; the clerk hands it over as usual. All or nothing."""
+    """A 待交办 suggestion of the deputy's town with the deputy as its lead and the
+    co-signers they chose (deputies' codes), made of pending opinions they may read; the
+    clerk hands it over as usual. All or nothing."""
     if access.deputy is None:
         raise Refused("只有人大代表本人的账号可以这样提建议")
     ids = list(dict.fromkeys(opinion_ids))
@@ -192,15 +214,31 @@ def propose(
             "added_at) values (?, ?, 'lead', ?, ?)",
             [suggestion_id, access.deputy, access.username, clock.stamp()],
         )
+        _add_cosigners(db, access, {"id": suggestion_id, "town": town}, cosigners)
         audit.record(
             db,
             access.username,
             "suggestion.propose",
             "suggestion",
             suggestion_id,
-            after={"opinions": ids},
+            after={"opinions": ids, "deputies": names(signers(db, suggestion_id))},
         )
     return suggestion_id
+
+
+def _add_cosigners(db: Database, access: Access, suggestion: dict, codes: Sequence[str]) -> None:
+    """The proposing deputy's co-signers, each of the suggestion's town and in office (the
+    rule repeated in the INSERT), inside the caller's transaction."""
+    for code in dict.fromkeys(codes):
+        deputy_id = _resolve(db, suggestion, code, kept=set())
+        if deputy_id == access.deputy:
+            raise Refused("您是领衔代表,不用再选自己为附议代表")
+        db.execute(
+            "insert into suggestion_deputies (suggestion_id, deputy_id, role, added_by, "
+            "added_at) select s.id, d.id, 'cosign', ?, ? from suggestions s join deputies d "
+            "on d.town = s.town and d.active = 1 where s.id = ? and d.id = ?",
+            [access.username, clock.stamp(), suggestion["id"], deputy_id],
+        )
 
 
 # -- what a deputy reads, and their verdict ---------------------------------------------

@@ -1,7 +1,7 @@
 """A deputy's suggestion from start to verdict in real headless Chromium: on a 360-px phone in
-WeChat the deputy ticks two lamp opinions of their station and proposes a suggestion; the
-clerk finds it 待交办 with the deputy as its lead, adds a co-signer and hands it over
-online; the department signs for it and answers (class A) on its phone, the clerk accepts;
+WeChat the deputy ticks two lamp opinions of their station, asks a deputy of the town to
+co-sign and proposes a suggestion; the clerk finds it 待交办 with its lead and co-signer and
+hands it over online; the department signs for it and answers (class A) on its phone, the clerk accepts;
 the deputy reads the answer on their phone and gives their verdict (代表意见征询表), which the
 clerk's page shows."""
 
@@ -52,18 +52,17 @@ def test_proposed_handed_over_answered_and_judged(browser, clerk_page, live_serv
     for opinion_id in lamps:
         deputy.check(f"input[name=ids][value='{opinion_id}']")
     deputy.fill("#body", "六龙村村口和路口的路灯都坏了,请尽快更换。")
+    assert deputy.locator("#cosigners").inner_text().split() == ["请其他代表附议(可不选)", "李四"]
+    deputy.check("#cosigners input[value='li-si']")
     deputy.click("#send")
     assert "已提出,等待镇人大交办" in deputy.locator("#proposed").inner_text()
     assert deputy.locator("#status").inner_text() == "待交办" and fits_the_phone(deputy)
-    assert "领衔:王丽" in deputy.locator("#signers").inner_text()
+    assert deputy.locator("#signers").inner_text() == "领衔:王丽 · 附议:李四"
     mine = deputy.url
 
     clerk = clerk_page
     clerk.goto(f"{live_server}/admin/suggestions/?status=待交办")
     clerk.locator("a", has_text="关于六龙村").first.click()
-    assert "领衔代表:王丽" in clerk.locator("#facts").inner_text()
-    clerk.check("#signers input[name=cosigners][value='li-si']")
-    clerk.click("#save")
     assert "领衔代表:王丽 · 附议:李四" in clerk.locator("#facts").inner_text()
     clerk.select_option("#handover-lead", label="甲镇环保办")
     clerk.click("#handover button[type=submit]")

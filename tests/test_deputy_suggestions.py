@@ -155,6 +155,37 @@ def test_a_deputy_proposes_from_what_they_see_and_the_clerk_finds_it_to_hand_ove
     assert row["number"] in listing
 
 
+def test_a_proposing_deputy_asks_deputies_of_their_town_to_co_sign(world, client):
+    sign_in(client, "wl")
+    form = client.get("/admin/deputy/suggestions/new").get_data(as_text=True)
+    offered = re.findall(r'name="cosign" value="(\w+)"', form)
+    assert offered == ["li"]  # not wang (the lead), the retired deputy, or 乙镇's
+    data = {"csrf_token": csrf_of(form), "title": "", "body": "", "category": "", "ids": ["1"]}
+    for codes, says in (
+        (["li", "old"], "老代表已经离任,不能再领衔或附议建议"),
+        (["yi"], "乙代表是乙镇的代表,不能领衔或附议甲镇的建议"),
+        (["wang"], "您是领衔代表,不用再选自己为附议代表"),
+        (["nobody"], "没有编码为 nobody 的代表"),
+    ):
+        refused = client.post("/admin/deputy/suggestions/new", data={**data, "cosign": codes})
+        page = refused.get_data(as_text=True)
+        assert refused.status_code == 400 and says in page, codes
+        assert 'value="1" checked' in page
+        assert not list(world["suggestions"].rows) and not list(world["suggestion_deputies"].rows)
+    made = client.post("/admin/deputy/suggestions/new", data={**data, "cosign": ["li", "li"]})
+    assert made.status_code == 303
+    row = next(world["suggestions"].rows)
+    suggestion_id, number = row["id"], row["number"]
+    chosen = deputy_suggestions.signers(world, suggestion_id)
+    assert chosen["lead"]["code"] == "wang"
+    assert [d["code"] for d in chosen["cosigners"]] == ["li"]
+    assert "领衔:王丽 · 附议:李四" in client.get(made.headers["Location"]).get_data(as_text=True)
+    li = client.application.test_client()
+    sign_in(li, "ls")
+    assert number in li.get("/admin/deputy/suggestions/").get_data(as_text=True)
+    assert li.get(f"/admin/deputy/suggestions/{suggestion_id}").status_code == 200
+
+
 def test_a_deputy_can_neither_close_nor_change_the_department(world, client):
     suggestion_id = deputy_suggestions.propose(
         world, deputy_access(world, "wang", "wl"), [1], _fields(), DAYS

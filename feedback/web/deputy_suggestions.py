@@ -73,6 +73,11 @@ def _ids() -> list[int]:
     return [int(v) for v in values if v.isascii() and v.isdecimal() and len(v) < 18]
 
 
+def _cosigners(choices: list[dict]) -> list[str]:
+    """The ticked co-signers' codes; a code longer than any code is not looked up."""
+    return [code for code in request.form.getlist("cosign")[: len(choices) + 1] if len(code) <= 40]
+
+
 @bp.route("/suggestions/new", methods=["GET", "POST"])
 @deputy_required
 def propose():
@@ -80,7 +85,9 @@ def propose():
     db = get_db()
     form = _proposal_form()
     rows = deputy_suggestions.proposable(db, scope())
+    choices = deputy_suggestions.cosigner_choices(db, scope())
     ticked = _ids() if request.method == "POST" else request.args.getlist("ids", type=int)
+    cosigners = _cosigners(choices) if request.method == "POST" else []
     error = None
     if form.validate_on_submit():
         chosen = [row for row in rows if row["id"] in ticked]
@@ -90,7 +97,12 @@ def propose():
             try:
                 fields = _fields(form, chosen, ticked)
                 suggestion_id = deputy_suggestions.propose(
-                    db, scope(), ticked, fields, current_app.config["FEEDBACK_TIER_DAYS"]
+                    db,
+                    scope(),
+                    ticked,
+                    fields,
+                    current_app.config["FEEDBACK_TIER_DAYS"],
+                    cosigners,
                 )
             except deputy_suggestions.Refused as refused:
                 error = str(refused)
@@ -102,6 +114,8 @@ def propose():
         form=form,
         rows=rows,
         ticked=set(ticked),
+        choices=choices,
+        cosigners=set(cosigners),
         error=error,
         categories=dict(categories()),
     ), status
