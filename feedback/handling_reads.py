@@ -124,32 +124,64 @@ def urges(db: Database, suggestion_id: int) -> int:
     ).fetchone()[0]
 
 
+CLOSED_SHOWN = 20  # closed items the to-do list shows; the rest page by page
+CLOSED_PAGE = 50
+
+_HANDED = (
+    "select s.*, sd.role, sd.signed_at, sd.sign_due_at, sd.answer as own_answer, "
+    "(select count(*) from handling_events e where e.suggestion_id = s.id "
+    "and e.kind = 'urge') as urges, (select e.kind from handling_events e where "
+    "e.suggestion_id = s.id and e.kind in ('answer', 'send_back') "
+    "order by e.id desc limit 1) as last_review "
+    "from suggestions s join suggestion_departments sd on sd.suggestion_id = s.id "
+    "and sd.department_id = ? where {where} and {state} order by {order}"
+)
+
+
 def to_do(db: Database, access: Access) -> dict[str, list[dict]]:
-    """A department's items in the sections its list shows: to sign for, sent back to it,
-    near or past the deadline, in hand, waiting for the town's review, and recently closed."""
-    office = access.office
+    """A department's open items in the sections its list shows: to sign for, sent back to
+    it, near or past the deadline, in hand, waiting for the town's review; and the most
+    recently closed (an office of the county closes thousands over the years: those page
+    through `closed`)."""
     where, params = access.suggestion_where("s")
-    rows = list(
-        db.query(
-            "select s.*, sd.role, sd.signed_at, sd.sign_due_at, sd.answer as own_answer, "
-            "(select count(*) from handling_events e where e.suggestion_id = s.id "
-            "and e.kind = 'urge') as urges, (select e.kind from handling_events e where "
-            "e.suggestion_id = s.id and e.kind in ('answer', 'send_back') "
-            "order by e.id desc limit 1) as last_review "
-            "from suggestions s join suggestion_departments sd on sd.suggestion_id = s.id "
-            f"and sd.department_id = ? where {where} order by s.deadline, s.id",
-            [office, *params],
-        )
+    rows = db.query(
+        _HANDED.format(where=where, state="s.status != '已办结'", order="s.deadline, s.id"),
+        [access.office, *params],
     )
     near = (clock.now().date() + timedelta(days=NEAR_DAYS)).isoformat()
     sections: dict[str, list[dict]] = {
-        key: [] for key in ("sign", "sent_back", "due", "doing", "review", "closed")
+        key: [] for key in ("sign", "sent_back", "due", "doing", "review")
     }
     for row in rows:
-        row["role_label"] = HANDLER_ROLES[row["role"]]
-        row["overdue"] = _overdue(row)
-        sections[_section(row, near)].append(row)
+        sections[_section(_labelled(row), near)].append(row)
+    sections["closed"] = closed(db, access, CLOSED_SHOWN)
     return sections
+
+
+def closed(db: Database, access: Access, limit: int, offset: int = 0) -> list[dict]:
+    """A department's closed items, the most recently closed first."""
+    where, params = access.suggestion_where("s")
+    sql = _HANDED.format(
+        where=where, state="s.status = '已办结'", order="s.closed_at desc, s.id desc"
+    )
+    rows = db.query(f"{sql} limit ? offset ?", [access.office, *params, limit, offset])
+    return [_labelled(row) for row in rows]
+
+
+def closed_count(db: Database, access: Access) -> int:
+    where, params = access.suggestion_where("s")
+    return db.execute(
+        "select count(*) from suggestions s join suggestion_departments sd on "
+        f"sd.suggestion_id = s.id and sd.department_id = ? where {where} "
+        "and s.status = '已办结'",
+        [access.office, *params],
+    ).fetchone()[0]
+
+
+def _labelled(row: dict) -> dict:
+    row["role_label"] = HANDLER_ROLES[row["role"]]
+    row["overdue"] = _overdue(row)
+    return row
 
 
 def _overdue(row: dict) -> bool:
@@ -162,8 +194,6 @@ def _overdue(row: dict) -> bool:
 
 
 def _section(row: dict, near: str) -> str:
-    if row["status"] == "已办结":
-        return "closed"
     if not row["signed_at"]:
         return "sign"
     if row["submitted_at"]:

@@ -300,3 +300,66 @@ def test_an_admin_makes_a_department_account_on_the_accounts_page(app, db, world
     desk = app.test_client()
     sign_in(desk, "hb2")
     assert desk.get("/admin/").headers["Location"].endswith("/admin/desk/")
+
+
+def _closed_items(db, office: int, town: str, count: int, first: int) -> list[str]:
+    """`count` suggestions of `town` closed on successive days, led by `office`; their
+    numbers, the most recently closed first."""
+    numbers = []
+    for n in range(first, first + count):
+        number = f"{town}〔2025〕{n}号"
+        suggestion_id = (
+            db["suggestions"]
+            .insert(
+                {
+                    "town": town,
+                    "year": 2025,
+                    "seq": n,
+                    "number": number,
+                    "title": f"第{n}件",
+                    "body": "已修好",
+                    "category": "other",
+                    "status": "已办结",
+                    "created_at": "2025-01-01T09:00:00+08:00",
+                    "closed_at": f"2025-{1 + n // 28:02d}-{1 + n % 28:02d}T09:00:00+08:00",
+                }
+            )
+            .last_pk
+        )
+        db["suggestion_departments"].insert(
+            {
+                "suggestion_id": suggestion_id,
+                "department_id": office,
+                "role": "lead",
+                "handed_at": "2025-01-01T09:00:00+08:00",
+                "sign_due_at": "2025-01-02T09:00:00+08:00",
+                "signed_at": "2025-01-01T10:00:00+08:00",
+            }
+        )
+        numbers.append(number)
+    db.conn.commit()
+    return numbers[::-1]
+
+
+def test_a_county_office_reads_its_recent_closed_items_and_pages_through_the_rest(
+    db,
+    clients,
+    world,
+    monkeypatch,  # noqa: F811
+):
+    mine = _closed_items(db, world["jiaotong"], "甲镇", 25, 100)
+    others = _closed_items(db, world["huanbao"], "甲镇", 3, 200)
+    desk = text(clients["jiaotong"].get("/admin/desk/"))
+    closed = re.search(r'<details class="card" id="closed">.*?</details>', desk, re.S).group(0)
+    assert "已办结(25)" in closed and "查看全部 25 件" in closed
+    assert re.findall(r"甲镇〔2025〕\d+号", closed) == mine[:20]
+    monkeypatch.setattr("feedback.handling_reads.CLOSED_PAGE", 10)
+    pages = [text(clients["jiaotong"].get(f"/admin/desk/closed?page={n}")) for n in (1, 2, 3)]
+    listed = [re.findall(r"甲镇〔2025〕\d+号", page) for page in pages]
+    assert listed == [mine[:10], mine[10:20], mine[20:]]
+    assert "第 2 / 3 页" in pages[1] and not set(others) & set(sum(listed, []))
+    for page in ("4", "0", "-1", "99999999999999999999"):
+        assert clients["jiaotong"].get(f"/admin/desk/closed?page={page}").status_code == 404
+    assert clients["jia"].get("/admin/desk/closed").status_code == 404  # a clerk has no desk
+    huanbao = text(clients["huanbao"].get("/admin/desk/closed"))
+    assert re.findall(r"甲镇〔2025〕\d+号", huanbao) == others and "查看全部" not in huanbao

@@ -65,8 +65,28 @@ def index():
     month = periods.parse("month", periods.current("month"))  # where it stands this month
     figures = report_tables.office_row(db, month, g.user["department_id"])
     return render_template(
-        "department/desk.html", sections=sections, office=office[0], figures=figures, month=month
+        "department/desk.html",
+        sections=sections,
+        closed_count=handling_reads.closed_count(db, scope()),
+        office=office[0],
+        figures=figures,
+        month=month,
     )
+
+
+@bp.get("/closed")
+@department_required
+def closed():
+    """Every closed item of the office, most recently closed first, a page at a time."""
+    db = get_db()
+    page = request.args.get("page", 1, type=int)
+    total = handling_reads.closed_count(db, scope())
+    pages = max(1, -(-total // handling_reads.CLOSED_PAGE))
+    if not 1 <= page <= pages:
+        abort(404)
+    size = handling_reads.CLOSED_PAGE
+    rows = handling_reads.closed(db, scope(), size, (page - 1) * size)
+    return render_template("department/closed.html", rows=rows, total=total, page=page, pages=pages)
 
 
 def _page(db, suggestion: dict, status: int = 200, error: str | None = None, **typed):
