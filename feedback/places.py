@@ -13,8 +13,26 @@ from feedback.similarity_lexicon import PHRASE_RE, spaced_words
 
 AREA_SUFFIX = "社区|小区|花园|新村|村|屯|寨|苑"
 LINE_SUFFIX = "大道|路|街|巷|桥|组"
+GROUP_SUFFIX = "组|社|队"  # 三组 / 五社 / 二队: a village's groups, named by number
+# Places a village is made of: a text naming one names where in the village it is.
+VILLAGE_SUFFIXES = ("村", "社区", "新村")
 # A name's own characters never include a suffix: "那坡屯进屯" is 那坡屯 and a verb.
-_AREA_RE = re.compile(rf"((?:(?![村屯寨区苑])[\u4e00-\u9fff0-9]){{1,4}})({AREA_SUFFIX})")
+# 村委 / 村民 / 村干部 are the village's people, not its name ("麻烦村委" names no place).
+_AREA_RE = re.compile(
+    rf"((?:(?![村屯寨区苑])[\u4e00-\u9fff0-9]){{1,4}})({AREA_SUFFIX})(?!委|民|干部|支书|主任)"
+)
+_GROUP_RE = re.compile(
+    rf"(?<![0-9一二三四五六七八九十])([0-9一二三四五六七八九十]{{1,3}})({GROUP_SUFFIX})"
+)
+# Natural villages named by position or size (上寨 / 下寨, 大冲 / 小冲, 老街 / 新街): a name of
+# one character before the suffix, which the patterns above leave out as too generic.
+_NATURAL_RE = re.compile(
+    r"([上下大小东西南北前后中])(寨|屯|坪|冲|湾|坳)(?!子|击|动|刷)|([老新])(街)"
+)
+# Hill and water settlements named like other places (杨梅湾, 黄泥坳).
+_NATURAL_LONG_RE = re.compile(r"((?:(?![村屯寨区苑湾坳])[\u4e00-\u9fff]){2,3})(湾|坳)")
+# A road's name does not end in a verb or a preposition: "停在路中间", "摆了一路", "往路上冒".
+_NOT_NAME_ENDS = frozenset("在往到满一着了把上")
 # 路灯 / 路面 / 桥面 are things, not places: 路 followed by these is not a road name.
 _LINE_RE = re.compile(
     rf"((?:(?![村屯寨区路街巷桥组])[\u4e00-\u9fff0-9]){{1,4}})({LINE_SUFFIX})"
@@ -25,7 +43,7 @@ _SPLIT_RE = re.compile("的|那座|这座|那个|这个|那条|这条|那家|这
 _LEAD = spaced_words(
     "我们 咱们 你们 他们 隔壁 附近 旁边 对面 村里 镇上 县里 通往 去往 我 咱 们 你 他 "
     "在 是 到 去 从 和 跟 对 给 把 被 就 都 也 还 又 说 里 个 条 座 家 边 头 口 进 出 "
-    "过 往 向 离 靠 住 全 整 本 各 每 该 有 没 邻 请 修 回 一下 反映 走 希望"
+    "过 往 向 离 靠 住 全 整 本 各 每 该 有 没 邻 请 修 回 一下 反映 走 希望 建议 麻烦"
 )
 # Words that look like names before a suffix but are not (马路, 水泥路, 农村, 老桥...).
 _NOT_NAMES = frozenset(
@@ -34,13 +52,16 @@ _NOT_NAMES = frozenset(
     )
 )
 _NUMERAL = re.compile(r"^[0-9一二三四五六七八九十]+$")
+_GENERIC_ENDS = ("马", "公", "水泥")
 
 
 @lru_cache(maxsize=65536)
 def _is_name(name: str) -> bool:
     """Not a generic word, and not a phrase of the problem ("看不见路" is no road's name)."""
-    if name in _NOT_NAMES:
+    if name in _NOT_NAMES or name[-1] in _NOT_NAME_ENDS:
         return False
+    if any(name.endswith(word) and len(name) > len(word) for word in _GENERIC_ENDS):
+        return False  # "放到马路", "在公路": the road is generic, the rest a phrase
     return PHRASE_RE.search(name) is None
 
 
@@ -95,11 +116,27 @@ def extract_places(
         if (len(name) >= 2 or numeral) and _is_name(name):
             places.add(name + m.group(2))
             spans.append((m.end() - len(name) - len(m.group(2)), m.end()))
+    for m in _GROUP_RE.finditer(text):
+        places.add(m.group(1) + m.group(2))
+        spans.append(m.span())
+    for m in _NATURAL_RE.finditer(text):
+        places.add(m.group(0))
+        spans.append(m.span())
+    for m in _NATURAL_LONG_RE.finditer(text):
+        name = _clean_name(m.group(1))
+        if len(name) >= 2 and _is_name(name):
+            places.add(name + m.group(2))
+            spans.append((m.end() - len(name) - 1, m.end()))
     if known:
         for m in _known_pattern(tuple(known)).finditer(text):
             places.add(known[m.group(0)])
             spans.append(m.span())
     return places, spans
+
+
+def is_village(place: str) -> bool:
+    """A whole village (六龙村, 清溪社区) rather than a place within one (三组, 那坡屯, 河堤路)."""
+    return place.endswith(VILLAGE_SUFFIXES)
 
 
 @lru_cache(maxsize=16)

@@ -30,7 +30,14 @@ from functools import lru_cache
 
 import numpy as np
 
-from feedback.places import AREA_SUFFIX, LINE_SUFFIX, extract_places, normalise
+from feedback.places import (
+    AREA_SUFFIX,
+    GROUP_SUFFIX,
+    LINE_SUFFIX,
+    extract_places,
+    is_village,
+    normalise,
+)
 
 FLOOR = 0.87  # an e5 cosine at or below this scores nothing
 W_SHORT, W_LONG = 0.5, 0.2  # weight of the embedding for short and for long texts
@@ -43,7 +50,10 @@ GROUP_SHORT, GROUP_LONG = 0.1, 0.2  # score from which two short / long texts sh
 PLACE_SHARED, PLACE_CONFLICT = 1.2, 0.25  # both name places: one shared / none shared
 SAME_VILLAGE, VILLAGE_CONFLICT = 1.1, 0.45  # judged by the stations' villages instead
 
-_SUFFIXES = sorted(AREA_SUFFIX.split("|") + LINE_SUFFIX.split("|"), key=len, reverse=True)
+_SUFFIXES = sorted(
+    {*AREA_SUFFIX.split("|"), *LINE_SUFFIX.split("|"), *GROUP_SUFFIX.split("|")},
+    key=lambda suffix: (-len(suffix), suffix),
+)
 
 
 @dataclass(frozen=True)
@@ -110,6 +120,10 @@ def place_factor(a: Doc, b: Doc) -> float:
 def _place_factor(
     places_a: frozenset[str], village_a: str, places_b: frozenset[str], village_b: str
 ) -> float:
+    within_a = [p for p in places_a if not is_village(p)]
+    within_b = [p for p in places_b if not is_village(p)]
+    if within_a and within_b:  # both say where in the village: 三组 is not 五组 of one village
+        return PLACE_SHARED if share_a_place(within_a, within_b) else PLACE_CONFLICT
     if places_a and places_b:
         return PLACE_SHARED if share_a_place(places_a, places_b) else PLACE_CONFLICT
     eff_a = places_a or ({village_a} if village_a else set())

@@ -344,8 +344,8 @@ def _closed_items(db, office: int, town: str, count: int, first: int) -> list[st
 def test_a_county_office_reads_its_recent_closed_items_and_pages_through_the_rest(
     db,
     clients,
-    world,
-    monkeypatch,  # noqa: F811
+    world,  # noqa: F811
+    monkeypatch,
 ):
     mine = _closed_items(db, world["jiaotong"], "甲镇", 25, 100)
     others = _closed_items(db, world["huanbao"], "甲镇", 3, 200)

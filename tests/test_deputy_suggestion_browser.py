@@ -1,9 +1,9 @@
 """A deputy's suggestion from start to verdict in real headless Chromium: on a 360-px phone in
 WeChat the deputy ticks two lamp opinions of their station, asks a deputy of the town to
 co-sign and proposes a suggestion; the clerk finds it 待交办 with its lead and co-signer and
-hands it over online; the department signs for it and answers (class A) on its phone, the clerk accepts;
-the deputy reads the answer on their phone and gives their verdict (代表意见征询表), which the
-clerk's page shows."""
+hands it over online; the department signs for it and answers (class A) on its phone, the
+clerk accepts; the deputy reads the answer on their phone and gives their verdict
+(代表意见征询表), which the clerk's page shows."""
 
 from __future__ import annotations
 

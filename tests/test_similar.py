@@ -129,6 +129,40 @@ def test_places_are_read_from_the_text() -> None:
     assert places == {"那坡屯"}
 
 
+@pytest.mark.parametrize(
+    ("text", "places"),
+    [
+        ("高枧五队的水沟里扔了好多农药瓶", {"五队"}),  # groups by number: 组, 社, 队
+        ("黄泥村一社的自来水发黄", {"黄泥村", "一社"}),
+        ("岩背小冲的电压太低", {"小冲"}),  # natural villages by position or size
+        ("下寨的水沟被牛粪堵死了", {"下寨"}),
+        ("青冈村杨梅湾那个弯道堆了碎石", {"青冈村", "杨梅湾"}),
+        ("老街赶圩把路占满了", {"老街"}),
+        ("麻烦村委提醒一下养牛户", set()),  # the village's committee, not a village
+        ("牛不要放到马路上", set()),  # a generic road
+        ("三轮车停在路中间卖", set()),  # a verb before 路
+        ("建议把新街的摊子挪走", {"新街"}),
+        ("我上街买菜看见的", set()),
+        ("山上寨子里的人", set()),
+    ],
+)
+def test_places_within_a_village_are_read_too(text: str, places: set[str]) -> None:
+    assert extract_places(normalise(text))[0] == places
+
+
+def test_two_places_within_one_village_are_two_problems() -> None:
+    from feedback import semantic
+
+    known = frozenset({("高枧", "高枧村")})
+    wudui = semantic.doc(1, "高枧五队的水沟里扔了好多农药瓶", "高枧村", known)
+    sandui = semantic.doc(2, "高枧三队田埂上到处是农药瓶子", "高枧村", known)
+    also_wudui = semantic.doc(3, "五队田边的农药空瓶堆成一堆", "高枧村", known)
+    village = semantic.doc(4, "高枧村农药瓶到处乱扔", "高枧村", known)
+    assert semantic.place_factor(wudui, sandui) == semantic.PLACE_CONFLICT
+    assert semantic.place_factor(wudui, also_wudui) == semantic.PLACE_SHARED
+    assert semantic.place_factor(village, sandui) == semantic.PLACE_SHARED  # not said where
+
+
 def test_groups_are_pure(labelled: list[dict], index: SimilarityIndex) -> None:
     """A group mixing topics would make a clerk merge two problems into one suggestion."""
     topic = {o["id"]: o["topic"] for o in labelled}
