@@ -20,7 +20,7 @@ from sqlite_utils import Database
 from feedback import audit, clock, ratelimit
 from feedback.db import write_transaction
 from feedback.labels import CLOSED
-from feedback.photos import Photo, new_filename, write
+from feedback.photos import Photo, written
 
 BODY_MAX = 500
 MAX_ADDITIONS = 5
@@ -122,43 +122,35 @@ def add(
     if len(body) > BODY_MAX:
         raise AdditionError(f"补充说明最多 {BODY_MAX} 字,请精简一些")
     key = _key(opinion_id, token, body)
-    files = [(new_filename(), photo) for photo in photos]
-    written: list[Path] = []
-    try:
-        for name, photo in files:
-            written.append(write(photo_dir, name, photo))
-        with write_transaction(db):
-            if _replay(db, key):
-                _remove(written)
-                return False
-            if limits and not ratelimit.charge(db, limits):
-                raise RateLimited()
-            addition_id = _insert(db, opinion_id, body, key, len(files))
-            for name, photo in files:
-                db.execute(
-                    "insert into photos (opinion_id, addition_id, filename, width, height, "
-                    "bytes, created_at) values (?, ?, ?, ?, ?, ?, ?)",
-                    [
-                        opinion_id,
-                        addition_id,
-                        name,
-                        photo.width,
-                        photo.height,
-                        len(photo.data),
-                        clock.stamp(),
-                    ],
-                )
-            audit.record(
-                db,
-                "villager",
-                "opinion.addition",
-                "opinion",
-                opinion_id,
-                after={"addition": addition_id, "photos": len(files)},
+    with written(photo_dir, photos) as batch, write_transaction(db):
+        if _replay(db, key):
+            batch.remove()
+            return False
+        if limits and not ratelimit.charge(db, limits):
+            raise RateLimited()
+        addition_id = _insert(db, opinion_id, body, key, len(batch.files))
+        for name, photo in batch.files:
+            db.execute(
+                "insert into photos (opinion_id, addition_id, filename, width, height, "
+                "bytes, created_at) values (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    opinion_id,
+                    addition_id,
+                    name,
+                    photo.width,
+                    photo.height,
+                    len(photo.data),
+                    clock.stamp(),
+                ],
             )
-    except BaseException:
-        _remove(written)
-        raise
+        audit.record(
+            db,
+            "villager",
+            "opinion.addition",
+            "opinion",
+            opinion_id,
+            after={"addition": addition_id, "photos": len(batch.files)},
+        )
     return True
 
 
@@ -180,8 +172,3 @@ def _insert(db: Database, opinion_id: int, body: str, key: str | None, photos: i
     if photos > room:
         raise AdditionError(f"补充的照片一共最多 {MAX_PHOTOS} 张,还可以再传 {room} 张")
     raise AdditionError(f"每条意见最多补充 {MAX_ADDITIONS} 次;如有新情况,请扫码重新反映")
-
-
-def _remove(paths: list[Path]) -> None:
-    for path in paths:
-        path.unlink(missing_ok=True)

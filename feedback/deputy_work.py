@@ -19,7 +19,7 @@ from feedback import audit, clock, opinions
 from feedback.access import Access, newest
 from feedback.db import write_transaction
 from feedback.labels import DUTY_ACTIVITIES
-from feedback.photos import Photo, new_filename, write
+from feedback.photos import Photo, written
 
 INBOX_PAGE = 50
 OLDEST_ACTIVITY_DAYS = 366  # an activity is recorded within the year it happened
@@ -144,23 +144,14 @@ def record_activity(
     written first and removed again if the activity is refused, as for opinions."""
     deputy_id = _deputy(access)
     check_activity(activity, clock.now().date())
-    files = [(new_filename(), photo) for photo in photos]
-    written: list[Path] = []
-    try:
-        for name, photo in files:
-            written.append(write(photo_dir, name, photo))
-        with write_transaction(db):
-            activity_id = _insert_activity(db, access, deputy_id, activity)
-            for name, photo in files:
-                db.execute(
-                    "insert into activity_photos (activity_id, filename, width, height, bytes, "
-                    "created_at) values (?, ?, ?, ?, ?, ?)",
-                    [activity_id, name, photo.width, photo.height, len(photo.data), clock.stamp()],
-                )
-    except BaseException:
-        for path in written:
-            path.unlink(missing_ok=True)
-        raise
+    with written(photo_dir, photos) as batch, write_transaction(db):
+        activity_id = _insert_activity(db, access, deputy_id, activity)
+        for name, photo in batch.files:
+            db.execute(
+                "insert into activity_photos (activity_id, filename, width, height, bytes, "
+                "created_at) values (?, ?, ?, ?, ?, ?)",
+                [activity_id, name, photo.width, photo.height, len(photo.data), clock.stamp()],
+            )
     return activity_id
 
 

@@ -40,7 +40,7 @@ from feedback.handling_acts import (
     text_of,
 )
 from feedback.labels import RESULT_CLASSES
-from feedback.photos import Photo, new_filename, write
+from feedback.photos import Photo, written
 
 # The department's acts, and what the pages that offer them need of the shared machinery.
 __all__ = [
@@ -137,17 +137,8 @@ def record_progress(
     files are written first and removed again if the note is refused, as for opinions."""
     office = office_of(access)
     body = text_of(body, "办理进展", 2, 1000)
-    files = [(new_filename(), photo) for photo in photos]
-    written: list[Path] = []
-    try:
-        for name, photo in files:
-            written.append(write(photo_dir, name, photo))
-        with write_transaction(db):
-            _insert_progress(db, access, office, suggestion_id, body, seen, files)
-    except BaseException:
-        for path in written:
-            path.unlink(missing_ok=True)
-        raise
+    with written(photo_dir, photos) as batch, write_transaction(db):
+        _insert_progress(db, access, office, suggestion_id, body, seen, batch.files)
 
 
 def _insert_progress(

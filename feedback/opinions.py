@@ -18,7 +18,7 @@ from feedback import audit, clock, notify, ratelimit, receipts
 from feedback.access import Access
 from feedback.db import write_transaction
 from feedback.labels import RATINGS
-from feedback.photos import Photo, new_filename, write
+from feedback.photos import Photo, written
 
 
 class RateLimited(Exception):
@@ -92,15 +92,11 @@ def create(
     even over the limit): a submission with photos was counted by `admit` before its photos
     were decoded and passes none; imports by staff are not limited.
     """
-    files = [(new_filename(), photo) for photo in photos]
-    written: list[Path] = []
     try:
-        for name, photo in files:
-            written.append(write(photo_dir, name, photo))
-        with write_transaction(db):
+        with written(photo_dir, photos) as batch, write_transaction(db):
             earlier = _replay(db, new)  # a double tap or a retry after a timeout
             if earlier:
-                raise _Replayed(earlier)
+                raise _Replayed(earlier)  # its photos are removed on the way out
             if limits and not ratelimit.charge(db, limits):
                 raise RateLimited()
             opinion_id, _receipt = insert(db, new)
@@ -108,7 +104,7 @@ def create(
                 audit.record(
                     db, entered_by, "opinion.enter", "opinion", opinion_id, channel=new.channel
                 )
-            for name, photo in files:
+            for name, photo in batch.files:
                 _insert_row(
                     db,
                     "photos",
@@ -122,11 +118,7 @@ def create(
                     },
                 )
     except _Replayed as replay:
-        _remove(written)
         return Stored(replay.opinion, True)
-    except BaseException:
-        _remove(written)
-        raise
     return Stored(_one(db, "select * from opinions where id = ?", opinion_id), False)
 
 
@@ -181,11 +173,6 @@ def insert(db: Database, new: NewOpinion) -> tuple[int, str]:
             if "opinions.receipt" not in str(error):
                 raise
     raise RuntimeError("could not find a free receipt code")
-
-
-def _remove(paths: list[Path]) -> None:
-    for path in paths:
-        path.unlink(missing_ok=True)
 
 
 def by_receipt(db: Database, typed: str) -> dict | None:

@@ -15,7 +15,9 @@ import os
 import secrets
 import time
 import warnings
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -112,6 +114,36 @@ def write(folder: Path, filename: str, photo: Photo) -> Path:
     finally:
         os.close(directory)
     return path
+
+
+@dataclass
+class Written:
+    """Photos written under new names, for the rows that name them."""
+
+    files: list[tuple[str, Photo]]  # (filename, photo), in the order given
+    paths: list[Path] = field(default_factory=list)  # the files written so far
+
+    def remove(self) -> None:
+        """Take the files away again: their rows will not be committed."""
+        for path in self.paths:
+            path.unlink(missing_ok=True)
+
+
+@contextmanager
+def written(folder: Path | None, photos: Iterable[Photo]) -> Iterator[Written]:
+    """Write the photos before the transaction that inserts their rows, and remove them again
+    if that block fails (a refusal, a rollback, a failed write of a later photo), so there is
+    never a row without its photo nor, but for a crash, a photo without its row. A block that
+    decides not to insert the rows after all (a replayed submission) calls `remove` itself.
+    `folder` may be None when there are no photos."""
+    batch = Written([(new_filename(), photo) for photo in photos])
+    try:
+        for name, photo in batch.files:
+            batch.paths.append(write(folder, name, photo))
+        yield batch
+    except BaseException:
+        batch.remove()
+        raise
 
 
 def sweep_orphans(folder: Path, referenced: set[str], older_than: float = 3600) -> int:

@@ -3,8 +3,8 @@ sees where it stands: the county's towns (全县 only) and the departments (承�
 
 Like the rest of feedback.reports, every figure is one GROUP BY over an index range of the
 period, a handful of queries whatever the number of towns or offices; the rows are put
-together in Python by town or by department id. The definitions are in DEFINITIONS (the
-bulletin's footnotes) and the README's "报表口径".
+together in Python by town or by department id. The definitions are in
+feedback.report_definitions (the bulletin's footnotes) and the README's "报表口径".
 
 Which offices a report lists: a town's report shows the town's own offices (every one in use,
 with or without figures) and the county offices (县直, no town) that handled its suggestions

@@ -12,10 +12,10 @@ import numpy as np
 from sqlite_utils import Database
 
 from feedback import judgements, semantic, semantic_groups, similarity_groups, town_vectors
-from feedback import similarity as similar_module
 from feedback.places import normalise
 from feedback.similarity import SimilarityIndex
 from feedback.similarity_index import for_town
+from feedback.similarity_reasons import reasons
 from feedback.vectors import DIM
 
 
@@ -53,7 +53,7 @@ def similar(
         dict(
             rows[i],
             score=round(score, 3),
-            reasons=similar_module.reasons(
+            reasons=reasons(
                 asked["body"], asked["village"], rows[i]["body"], rows[i]["village"]
             ).text(),
         )

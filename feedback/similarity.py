@@ -17,26 +17,22 @@ reasonably rare feature; posting lists longer than `max_postings` are not walked
 they would add are found through rarer features or the same place, and every candidate is then
 rescored exactly, common features included). Pure logic: no Flask, no database access beyond
 rows handed in, so the CLI, the web and the tests share it. The lexicon and the features live
-in feedback.similarity_lexicon, the place names in feedback.places.
+in feedback.similarity_lexicon, the place names in feedback.places, the stored form in
+feedback.similarity_store and the words that explain a score in feedback.similarity_reasons.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 import re
-import struct
-import sys
 from array import array
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import pairwise
 
 from feedback.places import AREA_SUFFIX, extract_places, normalise
-from feedback.similarity_lexicon import content_features, feature_counts, surfaces, weight
+from feedback.similarity_lexicon import content_features, feature_counts, weight
 
 PLACE_BOOST = 1.2  # both name a place and at least one is shared
 SAME_VILLAGE_BOOST = 1.1  # no conflicting names, same station village
@@ -53,38 +49,6 @@ _WEIGHTS = tuple(
     tuple(weight(n, concept) if n else 0.0 for n in range(MAX_COUNT + 1))
     for concept in (False, True)
 )
-
-
-MAGIC = b"FBSIMIX\n"  # what a stored index starts with (see SimilarityIndex.dump)
-STORE_FORMAT = 2  # 2: whole-text bigram counts (text_frequency)
-_STORED_ARRAYS = {
-    "concept": "B",
-    "df": "i",
-    "postings": "i",
-    "posting_ends": "q",
-    "place_postings": "i",
-    "place_ends": "q",
-    "ids": "q",
-    "start": "q",
-    "feats": "i",
-    "counts": "H",
-    "place_of": "i",
-    "village_of": "i",
-    "gram_df": "i",
-}
-
-
-class StoreError(ValueError):
-    """A stored index that is not one `SimilarityIndex.dump` wrote: it is rebuilt."""
-
-
-def _flatten(arrays: Iterable[array]) -> tuple[array, array]:
-    """Many posting lists as one array and the end offset of each (after a leading 0)."""
-    flat, ends = array("i"), array("q", [0])
-    for posting in arrays:
-        flat.extend(posting)
-        ends.append(len(flat))
-    return flat, ends
 
 
 @dataclass(frozen=True)
@@ -112,7 +76,8 @@ class SimilarityIndex:
     in flat arrays rather than objects: its features (4 bytes each) with their counts
     (2 bytes; the weight is looked up), its place set and village as numbers into shared
     tables, and 4 bytes per posting. About 0.4 kB an opinion instead of 1 kB; the arrays
-    are also what `dump` writes and `load` reads back (feedback.similarity_index stores them).
+    are also what feedback.similarity_store writes and reads back (feedback.similarity_index
+    stores them).
     """
 
     def __init__(self, max_postings: int = 5000, rescore: int = 300) -> None:
@@ -235,155 +200,6 @@ class SimilarityIndex:
         self._postings = [array("i", (s for s in p if ids[s] >= 0)) for p in self._postings]
         for place, posting in list(self._place_postings.items()):
             self._place_postings[place] = array("i", (s for s in posting if ids[s] >= 0))
-
-    # -- storing --
-    def dump(self, meta: Mapping[str, object] | None = None) -> bytes:
-        """The index as data a reader checks, never runs: MAGIC, a JSON header (`meta`, the
-        tables of strings, each array's type code and length, a hash of the arrays), then the
-        arrays' bytes.
-
-        Unlike a pickle, a file planted in the store cannot run code: `load` refuses it, and a
-        hand-made one that passes every check is still only an index.
-        """
-        postings, posting_ends = _flatten(self._postings)
-        places = list(self._place_postings)
-        place_postings, place_ends = _flatten(self._place_postings.values())
-        arrays = {
-            "concept": array("B", self._concept),
-            "df": self._df,
-            "postings": postings,
-            "posting_ends": posting_ends,
-            "place_postings": place_postings,
-            "place_ends": place_ends,
-            "ids": self._ids,
-            "start": self._start,
-            "feats": self._feats,
-            "counts": self._counts,
-            "place_of": self._place_of,
-            "village_of": self._village_of,
-            "gram_df": array("i", self._grams.values()),
-        }
-        header = {
-            "format": STORE_FORMAT,
-            "byteorder": sys.byteorder,
-            "meta": dict(meta or {}),
-            "max_postings": self.max_postings,
-            "rescore": self.rescore,
-            "features": list(self._feature_ids),
-            "places": places,
-            "place_sets": [sorted(places) for places in self._place_sets],
-            "villages": self._villages,
-            "known_places": self._known_places,
-            "grams": list(self._grams),
-            "live": len(self._slot),
-            "arrays": [[name, a.typecode, len(a)] for name, a in arrays.items()],
-        }
-        payload = b"".join(a.tobytes() for a in arrays.values())
-        header["sha256"] = hashlib.sha256(payload).hexdigest()
-        head = json.dumps(header, ensure_ascii=False).encode()
-        return b"".join([MAGIC, struct.pack("<I", len(head)), head, payload])
-
-    @classmethod
-    def load(cls, data: bytes) -> tuple[SimilarityIndex, dict]:
-        """An index and its `meta` from what `dump` wrote; StoreError for anything else
-        (another program's file, a truncated copy, another format or byte order)."""
-        view = memoryview(data)
-        if bytes(view[: len(MAGIC)]) != MAGIC or len(view) < len(MAGIC) + 4:
-            raise StoreError("not a stored similarity index")
-        (size,) = struct.unpack("<I", view[len(MAGIC) : len(MAGIC) + 4])
-        offset = len(MAGIC) + 4 + size
-        try:
-            header = json.loads(bytes(view[len(MAGIC) + 4 : offset]))
-        except ValueError:
-            raise StoreError("unreadable header") from None
-        if not isinstance(header, dict) or header.get("format") != STORE_FORMAT:
-            raise StoreError("another format")
-        if header.get("byteorder") != sys.byteorder:
-            raise StoreError("another byte order")
-        try:
-            if hashlib.sha256(view[offset:]).hexdigest() != header["sha256"]:
-                raise StoreError("damaged (the arrays do not match their hash)")
-            arrays = {}
-            for name, typecode, length in header["arrays"]:
-                if name not in _STORED_ARRAYS or typecode != _STORED_ARRAYS[name] or length < 0:
-                    raise StoreError(f"unexpected array {name!r}")
-                end = offset + length * array(typecode).itemsize
-                if end > len(view):
-                    raise StoreError("truncated")
-                arrays[name] = array(typecode)
-                arrays[name].frombytes(view[offset:end])
-                offset = end
-            if offset != len(view) or set(arrays) != set(_STORED_ARRAYS):
-                raise StoreError("lengths do not add up")
-            index = cls(int(header["max_postings"]), int(header["rescore"]))
-            index._fill(header, arrays)
-            meta = dict(header["meta"])
-        except StoreError:
-            raise
-        except (AttributeError, KeyError, TypeError, ValueError, IndexError, OverflowError) as e:
-            raise StoreError(f"inconsistent: {e!r}") from None
-        return index, meta
-
-    def _fill(self, header: dict, a: dict[str, array]) -> None:
-        """Take over the arrays once their lengths, offsets and the smaller tables' references
-        are checked, so that a damaged file fails here rather than in a clerk's request.
-        The long per-feature arrays are covered by the hash instead: scanning them would
-        triple the load time."""
-        features = [str(f) for f in header["features"]]
-        n_features, n_slots = len(features), len(a["ids"])
-        place_sets = [frozenset(map(str, places)) for places in header["place_sets"]]
-        villages = [str(v) for v in header["villages"]]
-        places = [str(p) for p in header["places"]]
-        if not (
-            len(a["concept"]) == len(a["df"]) == n_features == len(a["posting_ends"]) - 1
-            and len(a["start"]) == n_slots + 1
-            and len(a["place_of"]) == len(a["village_of"]) == n_slots
-            and len(a["feats"]) == len(a["counts"]) == a["start"][-1]
-            and a["start"][0] == a["posting_ends"][0] == a["place_ends"][0] == 0
-            and len(a["place_ends"]) == len(places) + 1
-            and a["posting_ends"][-1] == len(a["postings"])
-            and a["place_ends"][-1] == len(a["place_postings"])
-            and len(a["gram_df"]) == len(header["grams"])
-            and place_sets[:1] == [frozenset()]
-            and villages[:1] == [""]
-        ):
-            raise StoreError("lengths do not match")
-        for name, bound in (
-            ("concept", 2),
-            ("df", n_slots + 1),
-            ("place_postings", n_slots),
-            ("place_of", len(place_sets)),
-            ("village_of", len(villages)),
-        ):
-            values = a[name]
-            if values and (min(values) < 0 or max(values) >= bound):
-                raise StoreError(f"{name} out of range")
-        for ends in (a["start"], a["posting_ends"], a["place_ends"]):
-            if any(x > y for x, y in pairwise(ends)):  # with the ends checked: all in range
-                raise StoreError("offsets go backwards")
-        self._grams = dict(zip(map(str, header["grams"]), a["gram_df"], strict=True))
-        self._feature_ids = {f: i for i, f in enumerate(features)}
-        if len(self._feature_ids) != n_features:
-            raise StoreError("a feature twice")
-        self._concept = bytearray(a["concept"])
-        self._df = a["df"]
-        postings, ends = a["postings"], a["posting_ends"]
-        self._postings = [postings[x:y] for x, y in pairwise(ends)]
-        place_postings, ends = a["place_postings"], a["place_ends"]
-        self._place_postings = {
-            place: place_postings[x:y] for place, (x, y) in zip(places, pairwise(ends), strict=True)
-        }
-        self._ids, self._start, self._feats = a["ids"], a["start"], a["feats"]
-        self._counts, self._place_of, self._village_of = a["counts"], a["place_of"], a["village_of"]
-        self._slot = {opinion: slot for slot, opinion in enumerate(self._ids) if opinion >= 0}
-        if len(self._slot) != header["live"]:
-            raise StoreError("an opinion twice")
-        self._place_sets, self._villages = place_sets, villages
-        self._shared = {value: i for i, value in enumerate(place_sets)}
-        self._shared.update({value: i for i, value in enumerate(villages)})
-        self._shared.update({frozenset(): 0, "": 0})
-        self._known_places = {str(k): str(v) for k, v in header["known_places"].items()}
-        self._known_names = set(self._known_places.values())
 
     def known_places(self) -> frozenset[tuple[str, str]]:
         """The station villages' name cores and names ("大塘", "大塘村"), as one hashable
@@ -553,60 +369,3 @@ class SimilarityIndex:
                 results[doc_id] = score
         ranked = sorted(results.items(), key=lambda item: (-item[1], item[0]))
         return [(doc_id, round(score, 4)) for doc_id, score in ranked[:limit]]
-
-
-@dataclass(frozen=True)
-class Reasons:
-    """Why two opinions look alike, in words a clerk can check against the texts."""
-
-    words: list[str]  # "路灯 ≈ 灯" for two words of one concept, "路灯" for the same word
-    shared_places: list[str]
-    other_places: tuple[list[str], list[str]]  # places named by only one of the two
-
-    def text(self) -> str:
-        parts = []
-        if self.words:
-            parts.append("说法相近:" + "、".join(self.words))
-        if self.shared_places:
-            parts.append("同一地点:" + "、".join(self.shared_places))
-        elif self.other_places[0] and self.other_places[1]:
-            a, b = ("、".join(p) for p in self.other_places)
-            parts.append(f"地点不同:{a} / {b}")
-        return ";".join(parts)
-
-
-MAX_REASON_WORDS = 4
-
-
-def reasons(body_a: str, village_a: str, body_b: str, village_b: str) -> Reasons:
-    """Shared concepts (with the words each text used), then shared bigrams the concepts do
-    not cover, and the places each names (the station's village when a text names none)."""
-    text_a, text_b = normalise(body_a), normalise(body_b)
-    places_a, spans_a = extract_places(text_a)
-    places_b, spans_b = extract_places(text_b)
-    said_a, said_b = surfaces(text_a, spans_a), surfaces(text_b, spans_b)
-    words, used = [], set()
-    for concept in sorted(set(said_a) & set(said_b), key=lambda c: (c == "SLOW", c)):
-        # one word can say several concepts (不亮: LAMP and BROKEN): name each word once
-        free_a, free_b = said_a[concept] - used, said_b[concept] - used
-        if not free_a or not free_b:
-            continue
-        common = free_a & free_b
-        a = max(common or free_a, key=lambda w: (len(w), w))
-        b = a if common else max(free_b, key=lambda w: (len(w), w))
-        used |= {a, b}
-        words.append(a if a == b else f"{a} ≈ {b}")
-    covered = "".join(w for group in (*said_a.values(), *said_b.values()) for w in group)
-    bigrams_b = set(feature_counts(text_b, spans_b))
-    for feature in feature_counts(text_a, spans_a):
-        if len(words) >= MAX_REASON_WORDS:
-            break
-        if len(feature) == 2 and feature in bigrams_b and feature not in covered:
-            words.append(feature)
-    places_a = places_a or ({normalise(village_a)} if village_a else set())
-    places_b = places_b or ({normalise(village_b)} if village_b else set())
-    return Reasons(
-        words[:MAX_REASON_WORDS],
-        sorted(places_a & places_b),
-        (sorted(places_a - places_b), sorted(places_b - places_a)),
-    )

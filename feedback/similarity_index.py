@@ -10,11 +10,12 @@ in a background thread as they start (feedback/gunicorn_config.py), so a clerk's
 opinion page does not pay for the build.
 
 The stored copies (DATABASE-similar/<hash of the town>.index) are a cache: each names the
-newest opinion it holds with its receipt and the version of feedback/similarity.py that made
-it, and is rebuilt when either no longer matches (a restored backup, a changed lexicon). They
-hold arrays and a JSON header (SimilarityIndex.dump), never a pickle: whoever can write that
-folder can make a worker rebuild a town, not run code in it. A file that is not a good copy
-(corrupt, foreign, truncated, another format) is ignored and rebuilt over.
+newest opinion it holds with its receipt and the version of feedback/similarity.py and
+feedback/similarity_store.py that made it, and is rebuilt when either no longer matches (a
+restored backup, a changed lexicon). They hold arrays and a JSON header
+(feedback.similarity_store), never a pickle: whoever can write that folder can make a worker
+rebuild a town, not run code in it. A file that is not a good copy (corrupt, foreign,
+truncated, another format) is ignored and rebuilt over.
 """
 
 from __future__ import annotations
@@ -31,9 +32,10 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from feedback import places, similarity_lexicon, town_files
+from feedback import places, similarity_lexicon, similarity_store, town_files
 from feedback import similarity as similar_module
-from feedback.similarity import SimilarityIndex, StoreError
+from feedback.similarity import SimilarityIndex
+from feedback.similarity_store import StoreError
 
 STORE_EVERY = 1000  # opinions added to a town's index before its stored copy is rewritten
 
@@ -126,7 +128,7 @@ def _version() -> str:
     """Any change to the engine, its lexicon or its place rules (weights, words, layout) makes
     stored copies stale."""
     digest = hashlib.sha256()
-    for module in (similar_module, places, similarity_lexicon):
+    for module in (similar_module, similarity_store, places, similarity_lexicon):
         digest.update(Path(module.__file__).read_bytes())
     return digest.hexdigest()[:16]
 
@@ -140,7 +142,7 @@ def _load(db: Database, path: Path, town: str) -> _Entry | None:
         log.warning("stored similarity index %s unreadable; rebuilding it", path, exc_info=True)
         return None
     try:
-        index, meta = SimilarityIndex.load(data)
+        index, meta = similarity_store.load(data)
     except StoreError as error:
         log.warning("stored similarity index %s is no good (%s); rebuilding it", path, error)
         return None
@@ -166,7 +168,7 @@ def _store(db: Database, path: Path, town: str, entry: _Entry) -> None:
         path.parent.mkdir(exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
         with os.fdopen(handle, "wb") as out:
-            out.write(entry.index.dump(meta))
+            out.write(similarity_store.dump(entry.index, meta))
         os.replace(temporary, path)
         path.with_suffix(".pickle").unlink(missing_ok=True)  # the old format, never read
     except OSError:

@@ -14,6 +14,7 @@ import pytest
 from PIL import Image
 
 import feedback.opinions
+import feedback.photos
 from feedback import clock
 from tests.helpers_intake import (
     CHINESE,
@@ -635,7 +636,7 @@ def test_a_failure_while_storing_leaves_no_row_and_no_file(
 def test_a_failure_writing_the_second_photo_leaves_no_file(
     failing_app, db, station, instance, monkeypatch
 ):
-    real_write = feedback.opinions.write
+    real_write = feedback.photos.write
     calls = []
 
     def disk_full_on_second(folder, name, photo):
@@ -644,7 +645,7 @@ def test_a_failure_writing_the_second_photo_leaves_no_file(
             raise OSError(28, "No space left on device")
         return real_write(folder, name, photo)
 
-    monkeypatch.setattr(feedback.opinions, "write", disk_full_on_second)
+    monkeypatch.setattr(feedback.photos, "write", disk_full_on_second)
     response = post_opinion(failing_app.test_client(), photos=[jpeg_bytes(), jpeg_bytes()])
     assert len(calls) == 2
     assert response.status_code >= 500

@@ -18,14 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from feedback import similarity, similarity_groups
-from feedback.similarity import (
-    GROUP_THRESHOLD,
-    STORE_FORMAT,
-    SimilarityIndex,
-    extract_places,
-    normalise,
-)
+from feedback import similarity_groups, similarity_store
+from feedback.similarity import GROUP_THRESHOLD, SimilarityIndex, extract_places, normalise
+from feedback.similarity_store import STORE_FORMAT
 
 DATA = Path(__file__).parent / "data" / "similar_opinions.json"
 
@@ -298,9 +293,9 @@ def test_a_dumped_index_loads_back_the_same(labelled: list[dict]) -> None:
     first = labelled[0]["id"]
     idx.remove(first)
     idx.add(first, "村口路灯坏了三个月", "六龙村")  # a re-added opinion takes a new slot
-    data = idx.dump({"town": "甲镇", "last_id": 7})
-    assert data.startswith(similarity.MAGIC)
-    back, meta = SimilarityIndex.load(data)
+    data = similarity_store.dump(idx, {"town": "甲镇", "last_id": 7})
+    assert data.startswith(similarity_store.MAGIC)
+    back, meta = similarity_store.load(data)
     assert meta == {"town": "甲镇", "last_id": 7}
     assert len(back) == len(idx) and first in back
     for o in labelled[:20]:
@@ -339,5 +334,5 @@ def test_text_frequency_counts_whole_texts_places_included() -> None:
 )
 def test_a_damaged_copy_is_refused(damage) -> None:
     idx = SimilarityIndex.from_rows([(1, "垃圾没人清运", "石桥村"), (2, "路灯坏了", "石桥村")])
-    with pytest.raises(similarity.StoreError):
-        SimilarityIndex.load(damage(idx.dump()))
+    with pytest.raises(similarity_store.StoreError):
+        similarity_store.load(damage(similarity_store.dump(idx)))

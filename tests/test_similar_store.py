@@ -8,8 +8,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from feedback import gunicorn_config, similar_opinions, similarity_index
-from feedback.similarity import MAGIC, SimilarityIndex
+from feedback import gunicorn_config, similar_opinions, similarity_index, similarity_store
+from feedback.similarity import SimilarityIndex
+from feedback.similarity_store import MAGIC
 
 BODIES = [
     (1, "村口路灯坏了三个月"),
@@ -148,7 +149,7 @@ def test_a_starting_worker_warms_every_town(stored, app, db, monkeypatch):
     assert len(entries[(stored, "甲镇")].index) == 3 and len(entries[(stored, "乙镇")].index) == 1
     assert len(copies(stored)) == 2
     monkeypatch.setattr(SimilarityIndex, "add", lambda *args: pytest.fail("built again"))
-    monkeypatch.setattr(SimilarityIndex, "load", lambda *args: pytest.fail("loaded again"))
+    monkeypatch.setattr(similarity_store, "load", lambda *args: pytest.fail("loaded again"))
     index = similarity_index.for_town(db, stored, "甲镇", wait=False)
     assert index is entries[(stored, "甲镇")].index
     assert real(SimpleNamespace(config={})) is None  # an app without a database: left alone

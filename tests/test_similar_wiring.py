@@ -135,7 +135,7 @@ def test_opinion_page_lists_similar_opinions_with_a_figure(client, town):
     ],
 )
 def test_the_reasons_name_the_shared_words_and_the_places(a, b, shown, not_shown):
-    from feedback.similarity import reasons
+    from feedback.similarity_reasons import reasons
 
     text = reasons(a[0], a[1], b[0], b[1]).text()
     assert all(s in text for s in shown), text

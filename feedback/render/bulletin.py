@@ -7,7 +7,7 @@ from functools import lru_cache
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from feedback import clock, paths, reports
+from feedback import clock, paths, report_definitions
 from feedback.render import charts
 
 
@@ -17,7 +17,7 @@ def context(report: dict, links: bool = False) -> dict:
         "report": report,
         "charts": charts.for_report(report),
         "links": links,
-        "definitions": reports.DEFINITIONS,
+        "definitions": report_definitions.DEFINITIONS,
         "display": clock.display,
     }
 

@@ -14,7 +14,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from feedback import additions, ratelimit, receipts
 from feedback.context import get_db, photo_dir
-from feedback.web import public
+from feedback.web import flood, public
 from feedback.web.forms import AdditionForm
 
 bp = Blueprint("additions", __name__)
@@ -24,7 +24,7 @@ TOO_BIG = "提交的内容太大了:照片请少选几张,文字请精简一些�
 
 
 def _limits() -> list[ratelimit.Bucket]:
-    return [ratelimit.Bucket(f"addition:{key}", limit) for key, limit in public.flood_limits()]
+    return [ratelimit.Bucket(f"addition:{key}", limit) for key, limit in flood.flood_limits()]
 
 
 @bp.post("/t/<receipt>/more")

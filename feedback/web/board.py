@@ -24,7 +24,7 @@ from flask_wtf.csrf import generate_csrf
 
 from feedback import board, ratelimit, supporters
 from feedback.context import categories, get_db
-from feedback.web import public
+from feedback.web import flood
 from feedback.web.forms import SupportForm
 from feedback.web.hooks import refuse
 
@@ -90,13 +90,13 @@ def _render(town: str, failed: dict | None = None, status: int = 200):
         failed=failed,
     )
     response = current_app.make_response((page, status))
-    public.give_device_cookie(response)
+    flood.give_device_cookie(response)
     return response
 
 
 def _limits() -> list[ratelimit.Bucket]:
     """The form's flood limits, counted apart from submissions (prefixed)."""
-    return [ratelimit.Bucket(f"support:{key}", limit) for key, limit in public.flood_limits()]
+    return [ratelimit.Bucket(f"support:{key}", limit) for key, limit in flood.flood_limits()]
 
 
 @bp.post("/board/<town>/<int:suggestion_id>/support")
@@ -106,7 +106,7 @@ def support(town: str, suggestion_id: int):
     if not form.validate():
         message = EXPIRED if "csrf_token" in form.errors else "请按下面带 ⚠ 的提示修改后再点一次"
         return _refused(town, suggestion_id, form, message, 400)
-    device = supporters.device_key(public.device_cookie(), form.submission_token.data)
+    device = supporters.device_key(flood.device_cookie(), form.submission_token.data)
     if device is None:  # neither the browser's cookie nor the page's token: not from a page
         return _refused(town, suggestion_id, form, EXPIRED, 400)
     try:

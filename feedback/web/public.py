@@ -5,13 +5,13 @@ must be chosen again, and the page says so), and a repeated submission token ret
 first receipt instead of a second opinion.
 
 A stranger's request costs little: everything cheap (CSRF, the form's fields, the one-time
-token, the rate limits, which count every attempt) is checked before a single photo is
-decoded, and wrong receipt codes are counted per address so receipts cannot be guessed.
+token, the rate limits of feedback.web.flood, which count every attempt) is checked before a
+single photo is decoded, and wrong receipt codes are counted per address so receipts cannot
+be guessed.
 """
 
 from __future__ import annotations
 
-import re
 import secrets
 
 from flask import (
@@ -43,12 +43,11 @@ from feedback import (
 from feedback.clock import display as show_time
 from feedback.context import categories, get_db, photo_dir
 from feedback.photos import Photo, PhotoError
+from feedback.web.flood import flood_limits, give_device_cookie
 from feedback.web.forms import AdditionForm, OpinionForm, RatingForm
 
 bp = Blueprint("public", __name__)
 
-DEVICE_COOKIE = "fb_device"
-_DEVICE_ID = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 CSRF_MESSAGE = "页面停留太久已过期,您填写的内容都还在,请再点一次“提交”"
 PHOTOS_AGAIN = "如需附照片,请重新选择照片"
 FIX_AND_RETRY = "请按下面带 ⚠ 的提示修改后再提交"
@@ -123,8 +122,8 @@ def _intake(station: dict):
     new = _new_opinion(station, form)
     try:
         if not uploads:  # nothing costly left: count and store in one transaction
-            return _success(opinions.create(db, photo_dir(), new, limits=_limits()))
-        earlier = opinions.admit(db, new, _limits())
+            return _success(opinions.create(db, photo_dir(), new, limits=flood_limits()))
+        earlier = opinions.admit(db, new, flood_limits())
     except opinions.RateLimited:
         return _failure(station, form, 429, TOO_OFTEN, bool(uploads))
     if earlier:
@@ -172,18 +171,6 @@ def _read_photos(uploads: list) -> tuple[list[Photo], str | None]:
         except PhotoError as error:
             return [], f"第 {number} 张照片:{error}"
     return prepared, None
-
-
-def _limits() -> list[tuple[str, int]]:
-    config = current_app.config
-    address = request.remote_addr or "unknown"
-    device = request.cookies.get(DEVICE_COOKIE, "")
-    buckets = [(f"address:{address}", config["FEEDBACK_LIMIT_PER_ADDRESS"])]
-    if _DEVICE_ID.match(device):
-        buckets.append((f"device:{device}", config["FEEDBACK_LIMIT_PER_DEVICE"]))
-    else:
-        buckets.append((f"no-cookie:{address}", config["FEEDBACK_LIMIT_NO_COOKIE"]))
-    return buckets
 
 
 def wants_json() -> bool:
@@ -239,41 +226,8 @@ def _page(
             photos_again=photos_again,
         )
     )
-    if not _DEVICE_ID.match(request.cookies.get(DEVICE_COOKIE, "")):
-        response.set_cookie(
-            DEVICE_COOKIE,
-            secrets.token_urlsafe(24),
-            max_age=365 * 86400,
-            httponly=True,
-            samesite="Lax",
-            secure=current_app.config["SESSION_COOKIE_SECURE"],
-        )
+    give_device_cookie(response)
     return response
-
-
-def flood_limits() -> list[tuple[str, int]]:
-    """The form's flood limits (per device, per address, per address without a cookie), for
-    the other things a villager can post: 我也遇到 and 补充说明."""
-    return _limits()
-
-
-def device_cookie() -> str | None:
-    """This browser's long-lived random id, when it has a well-formed one."""
-    device = request.cookies.get(DEVICE_COOKIE, "")
-    return device if _DEVICE_ID.match(device) else None
-
-
-def give_device_cookie(response) -> None:
-    """The long-lived device cookie for a browser that has none yet (as the form gives)."""
-    if device_cookie() is None:
-        response.set_cookie(
-            DEVICE_COOKIE,
-            secrets.token_urlsafe(24),
-            max_age=365 * 86400,
-            httponly=True,
-            samesite="Lax",
-            secure=current_app.config["SESSION_COOKIE_SECURE"],
-        )
 
 
 def _lookup_limits() -> list[ratelimit.Bucket]:
