@@ -7,12 +7,13 @@ and bad input (a wrong year, an unknown deputy, another town) refused with nothi
 from __future__ import annotations
 
 import io
+import re
 import subprocess
 
 import pytest
 from openpyxl import load_workbook
 
-from feedback import deputies, deputy_record, reports, users
+from feedback import deputies, deputy_record, periods, reports, users
 from feedback.render.duty_report import REGISTER_HEADERS
 from tests.conftest import sign_in
 
@@ -208,6 +209,10 @@ def test_the_bulletin_has_the_deputies_table_and_their_satisfaction(year):
     assert 'id="deputy-table"' in page and "代表满意率 50.0%" in page
     figures = ledger.report_csv(report).decode("utf-8-sig")
     assert "人大代表,代表满意率,50.0%" in figures and "人大代表,王丽 收集意见,3" in figures
+    assert "本期领衔代表填写代表意见征询表 2 份" in page
+    quarter = bulletin.html(reports.build(year, periods.parse("quarter", "2026-Q1"), "甲镇"))
+    assert "本期领衔代表填写代表意见征询表 2 份" in quarter and "代表满意率 50.0%" in quarter
+    assert re.search(r"<dt>\d+\. 代表满意率</dt><dd>本期领衔代表填写的代表意见征询表", quarter)
 
 
 def test_the_register_and_the_summary_from_the_cli(year, runner, tmp_path):
