@@ -122,6 +122,8 @@ def load_sets(names: list[str]) -> dict[str, tuple[list[Item], int]]:
             sets[name] = (load_heldout("dev_lookalikes.json"), 4)
         elif name == "devlook2":
             sets[name] = (load_heldout("dev_lookalikes2.json"), 4)
+        elif name == "devlong":
+            sets[name] = (load_heldout("dev_long.json"), 4)
         elif name in ("realdev", "realtest") and real:
             half = 0 if name == "realdev" else 1
             sets[name] = ([i for i in real if real_half(i) == half], 5)

@@ -182,16 +182,22 @@ def combine(
     shorter: np.ndarray,
     factors: np.ndarray,
     learned: np.ndarray | float = 0.0,
+    fades: np.ndarray | bool = True,
 ) -> np.ndarray:
     """The recipe over arrays of pairs: (w * e5 + (1 - w) * bigrams + learned) * place
     factor, with the embedding's weight w and the place factor's strength set by the shorter
     text's length. A cosine of NaN (no vector yet) leaves the embedding's part at nothing;
-    `learned` is what the clerks' merges and splits say of the pair (feedback.clerk_memory)."""
+    `learned` is what the clerks' merges and splits say of the pair (feedback.clerk_memory).
+
+    The place factor fades with length only where the stations do not tell both villages
+    (`fades`): a long message's bigrams then carry what it names. Where both stations'
+    villages are known, they say where as surely for a long text as for a short one, and
+    the factor stays whole."""
     t = np.clip((shorter - SHORT) / (LONG - SHORT), 0.0, 1.0)
     w = W_SHORT + (W_LONG - W_SHORT) * t
     e5 = np.nan_to_num(np.clip((cosines - FLOOR) / (1 - FLOOR), 0.0, 1.0))
     base = np.maximum(0.0, w * e5 + (1 - w) * lexical + learned)
-    fade = np.clip((shorter - FADE[0]) / (FADE[1] - FADE[0]), 0.0, 1.0)
+    fade = np.clip((shorter - FADE[0]) / (FADE[1] - FADE[0]), 0.0, 1.0) * fades
     return np.minimum(1.0, base * (1 + (factors - 1) * (1 - fade)))
 
 
@@ -209,9 +215,10 @@ def scores(
     lexical = np.array([dot(weights, tfidf(other, idf)) for other in others], dtype=float)
     shorter = np.minimum(asked.length, np.array([o.length for o in others], dtype=float))
     factors = np.array([place_factor(asked, other) for other in others], dtype=float)
+    fades = np.array([not (asked.village and other.village) for other in others])
     cos = np.array([np.nan if c is None else c for c in cosines], dtype=float)
     extra = 0.0 if learned is None else np.asarray(learned, dtype=float)
-    return combine(cos, lexical, shorter, factors, extra)
+    return combine(cos, lexical, shorter, factors, extra, fades)
 
 
 def group_margins(scores_: np.ndarray, shorter: np.ndarray) -> np.ndarray:

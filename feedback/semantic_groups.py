@@ -118,6 +118,7 @@ class _Grouping:
             self.hub[unique] = cosines[:, : semantic.HUB].mean(axis=1)
         self.hub_mean = float(self.hub[unique].mean()) if unique else 0.0
         self.lengths = np.array([d.length for d in docs], dtype=float)
+        self.stationed = np.array([bool(d.village) for d in docs])
         wheres: dict[tuple[frozenset[str], str], int] = {}
         where = [wheres.setdefault((d.places, d.village), len(wheres)) for d in docs]
         self.where = np.array(where, dtype=np.int64)
@@ -203,7 +204,8 @@ class _Grouping:
         if self.memory is not None:
             like, memory = self.likeness, self.memory
             learned = np.array([memory.adjustment(like[x], like[y]) for x, y in missing])
-        found = semantic.combine(cosines, lexical, shorter, factors, learned)
+        fades = ~(self.stationed[a] & self.stationed[b])
+        found = semantic.combine(cosines, lexical, shorter, factors, learned, fades)
         self.scores.update(zip(missing, found.tolist(), strict=True))
         margins = semantic.group_margins(found, shorter).tolist()
         self._margins.update(zip(missing, margins, strict=True))

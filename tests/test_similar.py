@@ -336,3 +336,31 @@ def test_a_damaged_copy_is_refused(damage) -> None:
     idx = SimilarityIndex.from_rows([(1, "垃圾没人清运", "石桥村"), (2, "路灯坏了", "石桥村")])
     with pytest.raises(similarity_store.StoreError):
         similarity_store.load(damage(similarity_store.dump(idx)))
+
+
+LONG_WELL = (
+    "我们村的饮用水井这半年来一直有问题,水打上来是浑的,烧开以后壶底一层黄泥,村里有好几户"
+    "老人喝了拉肚子,去年就给村委会反映过,说是上面的养猪场排污渗下来的,到现在也没人来检测,"
+    "请镇里派人来看看水质,给我们想想办法。"
+)
+
+
+def test_a_long_opinion_from_another_village_is_another_problem() -> None:
+    """Long texts that name no place are told apart by their stations' villages as surely as
+    short ones (the whole factor), while long messages from no station (a hotline's), whose
+    bigrams carry the places they name, keep the factor faded."""
+    from feedback import semantic
+
+    idf = semantic.idf_from(100, lambda gram: 1)
+    asked = semantic.doc(1, LONG_WELL, "桐木村")
+    assert asked.length > semantic.FADE[1] and not asked.places
+    there, here = semantic.scores(
+        asked, [semantic.doc(2, LONG_WELL, "枣园村"), semantic.doc(3, LONG_WELL, "桐木村")],
+        [0.93, 0.93], idf,
+    )  # fmt: skip
+    assert there == pytest.approx(here / semantic.SAME_VILLAGE * semantic.VILLAGE_CONFLICT)
+    tongmu = semantic.doc(4, "桐木村" + LONG_WELL, "")
+    zaoyuan = semantic.doc(5, "枣园村" + LONG_WELL, "")
+    (apart,) = semantic.scores(tongmu, [zaoyuan], [0.93], idf)
+    (same,) = semantic.scores(tongmu, [semantic.doc(6, "桐木村" + LONG_WELL, "")], [0.93], idf)
+    assert apart > same * 0.9  # names differ, but in a long text the factor has faded
