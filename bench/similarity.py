@@ -665,7 +665,7 @@ def row(name: str, m: dict, k: int) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--sets", default="dev,devlook,realdev,heldout,realtest")
+    parser.add_argument("--sets", default="dev,devlook,devlook2,devlong,realdev,heldout,realtest")
     args = parser.parse_args()
     for name, (items, k) in load_sets(args.sets.split(",")).items():
         f = features(name, items)

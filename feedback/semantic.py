@@ -12,8 +12,10 @@ Three signals, combined by the recipe chosen on development data in bench/simila
 - a place factor: the same place raises the score, two different places named lower it a lot
   (the same complaint in another village is another problem). Place names are matched softly
   (their cores share a character bigram: 长房云时代小区 / 房云时代小区, which the extractor cuts
-  differently), and the factor fades out on long texts, where the extractor finds noise and
-  the bigrams already carry the place.
+  differently). On long messages from no station (a hotline's) the factor fades out: the
+  extractor finds noise there and the bigrams already carry the place; where both stations'
+  villages are known it applies whole, for a long text names its place no more than a short
+  one does.
 
 Short texts lean on the embedding, long ones on the bigrams. Grouping (feedback.semantic_groups)
 corrects the cosines for hubness first (csls) and joins pairs from GROUP_SHORT / GROUP_LONG.
