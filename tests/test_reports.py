@@ -656,6 +656,17 @@ def test_home_dashboard_for_the_clerk(client, staff):
     assert 'id="d-received">0<' in html and 'id="d-overdue" class="err">1<' in html
 
 
+@pytest.mark.parametrize("town", ["甲镇", "乙镇", None])
+@pytest.mark.parametrize("when", ["2026-02", "2026-03"])
+def test_the_home_dashboard_reads_the_bulletins_figures(month, town, when):
+    """The dashboard leaves parts of the bulletin out; what it shows is the bulletin's."""
+    dashboard = reports.dashboard(month, when, town, now=NOW)
+    bulletin = reports.build(month, when, town, now=NOW)
+    assert set(dashboard) < set(bulletin)
+    for part, figures in dashboard.items():
+        assert figures == bulletin[part], part
+
+
 def test_csv_safe_prefixes_every_formula_start():
     for text in ("=1+2", "+1", "-1", "@SUM(A1)", "\tx", "\rx"):
         assert ledger.csv_safe(text) == "'" + text

@@ -18,5 +18,5 @@ def index():
     db = get_db()
     current = scope()
     stations = current.stations(db)
-    dashboard = reports.build(db, reports.current_month(), current.town, dict(categories()))
+    dashboard = reports.dashboard(db, reports.current_month(), current.town, dict(categories()))
     return render_template("admin/home.html", stations=stations, dashboard=dashboard)
