@@ -358,6 +358,7 @@ def test_a_county_office_reads_its_recent_closed_items_and_pages_through_the_res
     listed = [re.findall(r"甲镇〔2025〕\d+号", page) for page in pages]
     assert listed == [mine[:10], mine[10:20], mine[20:]]
     assert "第 2 / 3 页" in pages[1] and not set(others) & set(sum(listed, []))
+    assert "最近办结的在前,每页 10 件" in pages[0]
     for page in ("4", "0", "-1", "99999999999999999999"):
         assert clients["jiaotong"].get(f"/admin/desk/closed?page={page}").status_code == 404
     assert clients["jia"].get("/admin/desk/closed").status_code == 404  # a clerk has no desk

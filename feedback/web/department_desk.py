@@ -86,7 +86,9 @@ def closed():
         abort(404)
     size = handling_reads.CLOSED_PAGE
     rows = handling_reads.closed(db, scope(), size, (page - 1) * size)
-    return render_template("department/closed.html", rows=rows, total=total, page=page, pages=pages)
+    return render_template(
+        "department/closed.html", rows=rows, total=total, page=page, pages=pages, size=size
+    )
 
 
 def _page(db, suggestion: dict, status: int = 200, error: str | None = None, **typed):
