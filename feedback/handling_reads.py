@@ -4,6 +4,7 @@ these functions are handed rows that already passed it."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlite_utils import Database
@@ -11,6 +12,7 @@ from sqlite_utils import Database
 from feedback import clock, reopening
 from feedback.access import Access
 from feedback.labels import HANDLER_ROLES, HANDLING_EVENTS, RESULT_CLASSES
+from feedback.paging import page_count
 
 NEAR_DAYS = 3  # "near the deadline" on the to-do list
 
@@ -127,15 +129,28 @@ def urges(db: Database, suggestion_id: int) -> int:
 CLOSED_SHOWN = 20  # closed items the to-do list shows; the rest page by page
 CLOSED_PAGE = 50
 
+# A department's items (its office, then the reader's scope) in one state.
+_OF_OFFICE = (
+    "from suggestions s join suggestion_departments sd on sd.suggestion_id = s.id "
+    "and sd.department_id = ? where {where} and {state}"
+)
 _HANDED = (
     "select s.*, sd.role, sd.signed_at, sd.sign_due_at, sd.answer as own_answer, "
     "(select count(*) from handling_events e where e.suggestion_id = s.id "
     "and e.kind = 'urge') as urges, (select e.kind from handling_events e where "
     "e.suggestion_id = s.id and e.kind in ('answer', 'send_back') "
-    "order by e.id desc limit 1) as last_review "
-    "from suggestions s join suggestion_departments sd on sd.suggestion_id = s.id "
-    "and sd.department_id = ? where {where} and {state} order by {order}"
+    f"order by e.id desc limit 1) as last_review {_OF_OFFICE} order by {{order}}"
 )
+_CLOSED = "s.status = '已办结'"
+
+
+@dataclass
+class ClosedPage:
+    rows: list[dict]
+    total: int
+    page: int
+    pages: int
+    size: int
 
 
 def to_do(db: Database, access: Access) -> dict[str, list[dict]]:
@@ -161,21 +176,26 @@ def to_do(db: Database, access: Access) -> dict[str, list[dict]]:
 def closed(db: Database, access: Access, limit: int, offset: int = 0) -> list[dict]:
     """A department's closed items, the most recently closed first."""
     where, params = access.suggestion_where("s")
-    sql = _HANDED.format(
-        where=where, state="s.status = '已办结'", order="s.closed_at desc, s.id desc"
-    )
+    sql = _HANDED.format(where=where, state=_CLOSED, order="s.closed_at desc, s.id desc")
     rows = db.query(f"{sql} limit ? offset ?", [access.office, *params, limit, offset])
     return [_labelled(row) for row in rows]
 
 
 def closed_count(db: Database, access: Access) -> int:
     where, params = access.suggestion_where("s")
-    return db.execute(
-        "select count(*) from suggestions s join suggestion_departments sd on "
-        f"sd.suggestion_id = s.id and sd.department_id = ? where {where} "
-        "and s.status = '已办结'",
-        [access.office, *params],
-    ).fetchone()[0]
+    sql = "select count(*) " + _OF_OFFICE.format(where=where, state=_CLOSED)
+    return db.execute(sql, [access.office, *params]).fetchone()[0]
+
+
+def closed_page(db: Database, access: Access, page: int) -> ClosedPage | None:
+    """Page `page` of a department's closed items, CLOSED_PAGE a page; None for a page there
+    is not."""
+    total = closed_count(db, access)
+    pages = page_count(total, CLOSED_PAGE)
+    if not 1 <= page <= pages:
+        return None
+    rows = closed(db, access, CLOSED_PAGE, (page - 1) * CLOSED_PAGE)
+    return ClosedPage(rows, total, page, pages, CLOSED_PAGE)
 
 
 def _labelled(row: dict) -> dict:

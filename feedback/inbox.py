@@ -14,6 +14,7 @@ from sqlite_utils import Database
 
 from feedback.access import Access
 from feedback.labels import OPINION_STATUSES
+from feedback.paging import page_count
 
 PAGE_SIZE = 50
 # The last day a filter may name: the inbox counts up to the day after `date_to`.
@@ -60,7 +61,7 @@ class Page:
     pages: int = field(init=False)
 
     def __post_init__(self) -> None:
-        self.pages = max(1, -(-self.total // PAGE_SIZE))
+        self.pages = page_count(self.total, PAGE_SIZE)
 
 
 def _conditions(scope: Access, filters: Filters) -> tuple[list[str], list]:

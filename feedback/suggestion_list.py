@@ -16,6 +16,7 @@ from sqlite_utils import Database
 from feedback import clock
 from feedback.access import Access
 from feedback.labels import CLOSED, RATINGS, SUGGESTION_STATUSES, TIERS
+from feedback.paging import page_count
 
 PAGE_SIZE = 50
 LAST_PAGE = (2**63 - 1) // PAGE_SIZE
@@ -61,7 +62,7 @@ class Page:
     pages: int = field(init=False)
 
     def __post_init__(self) -> None:
-        self.pages = max(1, -(-self.total // PAGE_SIZE))
+        self.pages = page_count(self.total, PAGE_SIZE)
 
 
 def _like(text: str) -> str:

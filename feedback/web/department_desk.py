@@ -78,17 +78,11 @@ def index():
 @department_required
 def closed():
     """Every closed item of the office, most recently closed first, a page at a time."""
-    db = get_db()
     page = request.args.get("page", 1, type=int)
-    total = handling_reads.closed_count(db, scope())
-    pages = max(1, -(-total // handling_reads.CLOSED_PAGE))
-    if not 1 <= page <= pages:
+    result = handling_reads.closed_page(get_db(), scope(), page)
+    if result is None:
         abort(404)
-    size = handling_reads.CLOSED_PAGE
-    rows = handling_reads.closed(db, scope(), size, (page - 1) * size)
-    return render_template(
-        "department/closed.html", rows=rows, total=total, page=page, pages=pages, size=size
-    )
+    return render_template("department/closed.html", result=result)
 
 
 def _page(db, suggestion: dict, status: int = 200, error: str | None = None, **typed):
