@@ -90,40 +90,31 @@ def build(
     now: datetime | None = None,
 ) -> dict:
     """The bulletin of one town (or, with town None, the whole county) as data, for a month
-    ("2026-03") or a Period of feedback.periods (a month, quarter or half-year)."""
+    ("2026-03") or a Period of feedback.periods (a month, quarter or half-year): the
+    dashboard's figures and the rest."""
     p = when if isinstance(when, Period) else period(when, now)
-    scope = Access.of_town(town)
-    report = _Query(db, scope, p)
-    opinion_figures = report.opinions(_categories(categories))
     return {
-        "key": p.key,
-        "town": town,
-        "area": town or "全县",
+        **dashboard(db, p, town, categories),
         "period": p,
         "title": f"{town or '全县'} {p.label}群众意见建议办理情况{p.document}",
         "generated_at": clock.stamp(now),
-        "opinions": opinion_figures,
-        "suggestions": report.suggestions(),
-        "satisfaction": report.satisfaction(),
-        "overdue": report.overdue(),
-        "trend": report.trend(),
+        "trend": _Query(db, Access.of_town(town), p).trend(),
         "deputies": _deputies(db, p, town),
         "towns": None if town else report_tables.towns(db, p, towns(db)),
-        "departments": report_tables.departments(db, p, town),
     }
 
 
 def dashboard(
     db: Database,
-    month: str,
+    when: str | Period,
     town: str | None = None,
     categories: dict[str, str] | None = None,
     now: datetime | None = None,
 ) -> dict:
-    """The staff home page's figures of a month: the bulletin's without the 12-month trend,
+    """The staff home page's figures of a period: the bulletin's without the 12-month trend,
     the towns side by side and the deputies (the reports page has them), which were most of
     its time at a million opinions (bench/dashboard.py)."""
-    p = period(month, now)
+    p = when if isinstance(when, Period) else period(when, now)
     report = _Query(db, Access.of_town(town), p)
     return {
         "key": p.key,
