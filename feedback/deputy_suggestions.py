@@ -93,6 +93,27 @@ def _resolve(db: Database, suggestion: dict, code: str, kept: set[int]) -> int:
     return deputy_id
 
 
+def _sign(
+    db: Database,
+    suggestion_id: int,
+    deputy_id: int,
+    role: str,
+    username: str,
+    rule: str = "1",
+    params: list | tuple = (),
+) -> bool:
+    """One signer of a suggestion, stored only if the deputy is of the suggestion's town and
+    `rule` (SQL on suggestions s and deputies d) holds; False when it was not."""
+    return bool(
+        db.execute(
+            "insert into suggestion_deputies (suggestion_id, deputy_id, role, added_by, "
+            "added_at) select s.id, d.id, ?, ?, ? from suggestions s join deputies d "
+            f"on d.town = s.town where s.id = ? and d.id = ? and {rule}",
+            [role, username, clock.stamp(), suggestion_id, deputy_id, *params],
+        ).rowcount
+    )
+
+
 def set_signers_in(
     db: Database, access: Access, suggestion: dict, lead: str, cosigners: list[str]
 ) -> bool:
@@ -116,13 +137,7 @@ def set_signers_in(
     db.execute("delete from suggestion_deputies where suggestion_id = ?", [suggestion["id"]])
     where, params = access.where("s")
     for deputy_id, role in sorted(wanted.items(), key=lambda item: item[1] != "lead"):
-        added = db.execute(
-            "insert into suggestion_deputies (suggestion_id, deputy_id, role, added_by, "
-            "added_at) select s.id, d.id, ?, ?, ? from suggestions s join deputies d "
-            f"on d.town = s.town where s.id = ? and d.id = ? and {where}",
-            [role, access.username, clock.stamp(), suggestion["id"], deputy_id, *params],
-        ).rowcount
-        if not added:
+        if not _sign(db, suggestion["id"], deputy_id, role, access.username, where, params):
             raise Missing("找不到这件建议")
     after = signers(db, suggestion["id"])
     audit.record(
@@ -233,12 +248,8 @@ def _add_cosigners(db: Database, access: Access, suggestion: dict, codes: Sequen
         deputy_id = _resolve(db, suggestion, code, kept=set())
         if deputy_id == access.deputy:
             raise Refused("您是领衔代表,不用再选自己为附议代表")
-        db.execute(
-            "insert into suggestion_deputies (suggestion_id, deputy_id, role, added_by, "
-            "added_at) select s.id, d.id, 'cosign', ?, ? from suggestions s join deputies d "
-            "on d.town = s.town and d.active = 1 where s.id = ? and d.id = ?",
-            [access.username, clock.stamp(), suggestion["id"], deputy_id],
-        )
+        if not _sign(db, suggestion["id"], deputy_id, "cosign", access.username, "d.active = 1"):
+            raise Refused("这位代表已经离任,不能再附议建议")
 
 
 # -- what a deputy reads, and their verdict ---------------------------------------------
