@@ -105,16 +105,11 @@ def build(
 
 
 def dashboard(
-    db: Database,
-    when: str | Period,
-    town: str | None = None,
-    categories: dict[str, str] | None = None,
-    now: datetime | None = None,
+    db: Database, p: Period, town: str | None = None, categories: dict[str, str] | None = None
 ) -> dict:
     """The staff home page's figures of a period: the bulletin's without the 12-month trend,
     the towns side by side and the deputies (the reports page has them), which were most of
     its time at a million opinions (bench/dashboard.py)."""
-    p = when if isinstance(when, Period) else period(when, now)
     report = _Query(db, Access.of_town(town), p)
     return {
         "key": p.key,

@@ -660,7 +660,7 @@ def test_home_dashboard_for_the_clerk(client, staff):
 @pytest.mark.parametrize("when", ["2026-02", "2026-03"])
 def test_the_home_dashboard_reads_the_bulletins_figures(month, town, when):
     """The dashboard leaves parts of the bulletin out; what it shows is the bulletin's."""
-    dashboard = reports.dashboard(month, when, town, now=NOW)
+    dashboard = reports.dashboard(month, reports.period(when, NOW), town)
     bulletin = reports.build(month, when, town, now=NOW)
     assert set(dashboard) < set(bulletin)
     for part, figures in dashboard.items():

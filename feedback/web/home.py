@@ -18,5 +18,6 @@ def index():
     db = get_db()
     current = scope()
     stations = current.stations(db)
-    dashboard = reports.dashboard(db, reports.current_month(), current.town, dict(categories()))
+    month = reports.period(reports.current_month())
+    dashboard = reports.dashboard(db, month, current.town, dict(categories()))
     return render_template("admin/home.html", stations=stations, dashboard=dashboard)
