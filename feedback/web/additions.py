@@ -24,7 +24,7 @@ TOO_BIG = "提交的内容太大了:照片请少选几张,文字请精简一些�
 
 
 def _limits() -> list[ratelimit.Bucket]:
-    return [ratelimit.Bucket(f"addition:{key}", limit) for key, limit in flood.flood_limits()]
+    return [ratelimit.Bucket(f"addition:{key}", limit) for key, limit in flood.limits()]
 
 
 @bp.post("/t/<receipt>/more")

@@ -96,7 +96,7 @@ def _render(town: str, failed: dict | None = None, status: int = 200):
 
 def _limits() -> list[ratelimit.Bucket]:
     """The form's flood limits, counted apart from submissions (prefixed)."""
-    return [ratelimit.Bucket(f"support:{key}", limit) for key, limit in flood.flood_limits()]
+    return [ratelimit.Bucket(f"support:{key}", limit) for key, limit in flood.limits()]
 
 
 @bp.post("/board/<town>/<int:suggestion_id>/support")

@@ -19,7 +19,7 @@ DEVICE_COOKIE = "fb_device"
 _DEVICE_ID = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 
 
-def flood_limits() -> list[tuple[str, int]]:
+def limits() -> list[tuple[str, int]]:
     """(bucket key, limit) per address, and per device or per address without a cookie."""
     config = current_app.config
     address = request.remote_addr or "unknown"

@@ -43,7 +43,7 @@ from feedback import (
 from feedback.clock import display as show_time
 from feedback.context import categories, get_db, photo_dir
 from feedback.photos import Photo, PhotoError
-from feedback.web.flood import flood_limits, give_device_cookie
+from feedback.web import flood
 from feedback.web.forms import AdditionForm, OpinionForm, RatingForm
 
 bp = Blueprint("public", __name__)
@@ -122,8 +122,8 @@ def _intake(station: dict):
     new = _new_opinion(station, form)
     try:
         if not uploads:  # nothing costly left: count and store in one transaction
-            return _success(opinions.create(db, photo_dir(), new, limits=flood_limits()))
-        earlier = opinions.admit(db, new, flood_limits())
+            return _success(opinions.create(db, photo_dir(), new, limits=flood.limits()))
+        earlier = opinions.admit(db, new, flood.limits())
     except opinions.RateLimited:
         return _failure(station, form, 429, TOO_OFTEN, bool(uploads))
     if earlier:
@@ -226,7 +226,7 @@ def _page(
             photos_again=photos_again,
         )
     )
-    give_device_cookie(response)
+    flood.give_device_cookie(response)
     return response
 
 
